@@ -1,0 +1,134 @@
+"""The `tui-gan` command: Typer front end; heavy imports wait inside the commands."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# Nothing here imports torch, torchvision, pydantic or textual at module level:
+# `tui-gan --help` must answer instantly, even on a loaded GPU server.
+
+app = typer.Typer(
+    name="tui-gan",
+    help="Train GANs from the terminal: headless or with a live dashboard.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class DeviceChoice(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
+
+
+PresetOpt = Annotated[
+    str | None,
+    typer.Option("--preset", "-p", help="Shipped preset name or a path to a TOML file."),
+]
+StepsOpt = Annotated[
+    int | None, typer.Option("--steps", min=1, help="Total steps of the run (resume counts).")
+]
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", min=1, help="Total epochs of the run.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a preset field: --set optim.g.lr=1e-4 (repeatable)."),
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Folder that holds run directories.")
+]
+NameOpt = Annotated[
+    str | None, typer.Option("--name", help="Run directory name [default: <preset>-<time>].")
+]
+ResumeOpt = Annotated[
+    str | None, typer.Option("--resume", help="Continue a run: its directory or a checkpoint.")
+]
+DeviceOpt = Annotated[
+    DeviceChoice | None, typer.Option("--device", help="auto picks cuda, then mps, then cpu.")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")]
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        # Until the dashboard lands, a bare `tui-gan` trains the default preset headless.
+        ctx.invoke(train)
+
+
+@app.command()
+def train(
+    preset: PresetOpt = None,
+    steps: StepsOpt = None,
+    epochs: EpochsOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("checkpoints"),
+    name: NameOpt = None,
+    resume: ResumeOpt = None,
+    device: DeviceOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Train headless: a progress bar on a terminal, plain lines in a log."""
+    from tui_gan.cli.train import run_train
+
+    code = run_train(
+        preset=preset,
+        steps=steps,
+        epochs=epochs,
+        overrides=tuple(set_ or ()),
+        out=out,
+        name=name,
+        resume=resume,
+        device=device.value if device else None,
+        seed=seed,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def presets(
+    name: Annotated[str | None, typer.Argument(help="Print this preset's resolved TOML.")] = None,
+) -> None:
+    """List shipped presets, or print one resolved."""
+    from tui_gan.cli.presets_cmd import run_presets
+
+    run_presets(name)
+
+
+@app.command()
+def sample(
+    target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many samples.")] = 64,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Noise seed.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="FILE.png (grid), FILE.npz (arrays) or a folder (one PNG each)."),
+    ] = None,
+    device: DeviceOpt = None,
+) -> None:
+    """Draw samples from a checkpoint: to a file, a folder, or the terminal."""
+    from tui_gan.cli.sample import run_sample
+
+    run_sample(target, n, seed, out, device.value if device else "auto")
+
+
+def main() -> None:
+    """Entry point: expected failures become one line on stderr and a defined exit code."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:
+        from tui_gan.errors import TuiGanError
+
+        if isinstance(err, TuiGanError):
+            print(f"tui-gan: {err}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        raise

@@ -1,0 +1,80 @@
+"""`tui-gan sample`: draw samples from a checkpoint to PNG, NPZ, a folder or the terminal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from tui_gan.engine.device import pick_device
+from tui_gan.engine.gan import GAN
+from tui_gan.engine.trainer import preset_from_checkpoint
+from tui_gan.errors import UsageError
+
+
+def load_gan(target: str, device: str = "auto") -> GAN:
+    """Rebuild G and D from a checkpoint, on the device (optimizer state is left out)."""
+    path = resolve_checkpoint(target)
+    state = load_checkpoint(path)
+    preset = preset_from_checkpoint(state, f"{path} (preset)")
+    gan = GAN(preset, channels=1, device=pick_device(device))
+    gan.load_state_dict({"G": state["G"], "D": state["D"]})
+    return gan
+
+
+def run_sample(target: str, n: int, seed: int, out: Path | None, device: str) -> None:
+    gan = load_gan(target, device)
+    z = gan.sample_z(n, torch.Generator(gan.device).manual_seed(seed))
+    x = gan.generate(z).cpu()
+    if gan.preset.data.name == "toy1d":
+        _write_1d(x.view(-1).numpy(), out)
+        return
+    images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    if out is None:
+        from tui_gan.render.halfblock import detect_color_mode, make_grid, render_ansi
+
+        cols, rows = shutil.get_terminal_size((80, 24))
+        grid = make_grid(images, pad=1)
+        print(render_ansi(grid, width=cols, height_cells=max(4, rows - 2),
+                          color=detect_color_mode(os.environ)))
+        return
+    suffix = out.suffix.lower()
+    if suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out, images=images)
+    elif suffix in (".png", ".jpg", ".jpeg"):
+        from torchvision.utils import save_image
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_image(x, out, nrow=max(1, int(n**0.5)), normalize=True, value_range=(-1, 1))
+    elif suffix == "":
+        from PIL import Image
+
+        out.mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(images):
+            Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)).save(
+                out / f"{i:06d}.png"
+            )
+    else:
+        raise UsageError(f"--out {out}: expected FILE.png, FILE.npz or a folder")
+    print(f"wrote {n} samples to {out}")
+
+
+def _write_1d(values: np.ndarray, out: Path | None) -> None:
+    if out is not None:
+        if out.suffix.lower() != ".npz":
+            raise UsageError(f"--out {out}: a 1-D model writes FILE.npz (its samples)")
+        np.savez_compressed(out, samples=values)
+        print(f"wrote {len(values)} samples to {out}")
+        return
+    # A terminal histogram: one bar a row, enough to see the learned shape.
+    counts, edges = np.histogram(values, bins=20)
+    top = counts.max() or 1
+    width = max(10, shutil.get_terminal_size((80, 24)).columns - 20)
+    for c, lo in zip(counts, edges[:-1], strict=True):
+        sys.stdout.write(f"{lo:+7.2f} {'█' * int(round(c / top * width))}\n")

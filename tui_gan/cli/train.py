@@ -1,0 +1,221 @@
+"""`tui-gan train`: resolve the preset and run directory, drive the engine, report progress."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tui_gan.config import Preset, apply_overrides, validate
+from tui_gan.engine import events as ev
+from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from tui_gan.engine.rundir import default_run_name
+from tui_gan.engine.trainer import Controls, RunSpec, Trainer
+from tui_gan.errors import UsageError
+from tui_gan.presets import load_preset
+
+EXIT_INTERRUPTED = 130
+
+
+def cli_overrides(
+    overrides: tuple[str, ...],
+    steps: int | None,
+    epochs: int | None,
+    device: str | None,
+    seed: int | None,
+) -> tuple[str, ...]:
+    """Command-line options as --set overrides, so preset.toml records what actually ran."""
+    if steps is not None and epochs is not None:
+        raise UsageError("give --steps or --epochs, not both")
+    extra = list(overrides)
+    if steps is not None:
+        extra.append(f"train.steps={steps}")
+    if epochs is not None:
+        extra += ["train.steps=0", f"train.epochs={epochs}"]
+    if device is not None:
+        extra.append(f'train.device="{device}"')
+    if seed is not None:
+        extra.append(f"train.seed={seed}")
+    return tuple(extra)
+
+
+def resolve_run(
+    preset: str | None,
+    overrides: tuple[str, ...],
+    out: Path,
+    name: str | None,
+    resume: str | None,
+) -> RunSpec:
+    """Which preset, which run directory, and which checkpoint to continue from."""
+    if resume:
+        ckpt = resolve_checkpoint(resume)
+        state = load_checkpoint(ckpt)
+        raw = apply_overrides(state["preset"], overrides)
+        resolved: Preset = validate(raw, f"{ckpt} (preset)")
+        return RunSpec(resolved, ckpt.parent, ckpt, classifier_dir=ckpt.parent.parent / "classifiers")
+    resolved = load_preset(preset, overrides)
+    run_dir = Path(out) / (name or default_run_name(resolved.name))
+    if (run_dir / "last.pt").exists():
+        raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+    return RunSpec(resolved, run_dir, classifier_dir=Path(out) / "classifiers")
+
+
+def run_train(
+    *,
+    preset: str | None,
+    steps: int | None,
+    epochs: int | None,
+    overrides: tuple[str, ...],
+    out: Path,
+    name: str | None,
+    resume: str | None,
+    device: str | None,
+    seed: int | None,
+) -> int:
+    spec = resolve_run(preset, cli_overrides(overrides, steps, epochs, device, seed), out, name, resume)
+    controls = Controls()
+    _install_signal_handlers(controls)
+    reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
+    code = 1
+    try:
+        for event in Trainer(spec, controls).run():
+            reporter.handle(event)
+            if isinstance(event, ev.Finished):
+                code = EXIT_INTERRUPTED if event.state == "interrupted" else 0
+            elif isinstance(event, ev.Failed):
+                code = event.exit_code
+    finally:
+        reporter.close()
+    return code
+
+
+def _install_signal_handlers(controls: Controls) -> None:
+    """First Ctrl-C (or SIGTERM): save a checkpoint and stop; a second Ctrl-C quits at once."""
+
+    def stop(signum, frame):  # noqa: ARG001
+        if controls.stop.is_set():
+            raise KeyboardInterrupt
+        controls.request_stop("interrupted")
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _fmt_metrics(m: ev.StepMetrics) -> str:
+    return (
+        f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  "
+        f"D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"
+    )
+
+
+def _summary(e: ev.Finished, run_dir: Path | None) -> str:
+    verb = {"finished": "done", "stopped": "stopped", "interrupted": "interrupted"}[e.state]
+    return (
+        f"{verb}: step {e.step} in {e.elapsed:.1f}s, {e.img_per_s:.0f} img/s; "
+        f"run {run_dir}; checkpoint {e.checkpoint}"
+    )
+
+
+class PlainReporter:
+    """For logs and nohup: a line at most every few seconds, and every notice in full."""
+
+    def __init__(self, every_s: float = 10.0):
+        self.every_s, self.last = every_s, 0.0
+        self.total = 0
+        self.run_dir: Path | None = None
+
+    def out(self, text: str) -> None:
+        print(text, flush=True)
+
+    def handle(self, e: ev.Event) -> None:
+        if isinstance(e, ev.RunStarted):
+            self.total, self.run_dir = e.total_steps, e.run_dir
+            what = "resuming" if e.resumed else "training"
+            self.out(
+                f"{what} {e.preset} on {e.dataset} ({e.device}), step {e.start_step}/{e.total_steps}, "
+                f"run {e.run_dir}"
+            )
+        elif isinstance(e, ev.Notice):
+            self.out(f"{e.level}: {e.message}" if e.level != "info" else e.message)
+        elif isinstance(e, ev.StepMetrics):
+            now = time.monotonic()
+            if now - self.last >= self.every_s or e.step == self.total:
+                self.last = now
+                self.out(
+                    f"step {e.step}/{self.total} epoch {e.epoch:.2f}  {_fmt_metrics(e)}  "
+                    f"{e.img_per_s:.0f} img/s"
+                )
+        elif isinstance(e, ev.Samples) and e.class_counts is not None:
+            pass  # class counts are in metrics.jsonl; a log line each time is noise
+        elif isinstance(e, ev.Finished):
+            self.out(_summary(e, self.run_dir))
+        elif isinstance(e, ev.Failed):
+            print(f"tui-gan: {e.error}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter:
+    """On a terminal: one live progress bar with img/s, ETA, losses and D outputs."""
+
+    def __init__(self):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(stderr=False)
+        self.err = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.task = None
+        self.run_dir: Path | None = None
+
+    def handle(self, e: ev.Event) -> None:
+        p = self.progress
+        if isinstance(e, ev.RunStarted):
+            self.run_dir = e.run_dir
+            p.start()
+            self.task = p.add_task(
+                e.preset, total=e.total_steps, completed=e.start_step, rate="", metrics=""
+            )
+            p.console.print(
+                f"{'resuming' if e.resumed else 'training'} [bold]{e.preset}[/] on {e.dataset} "
+                f"({e.device}) -> {e.run_dir}"
+            )
+        elif isinstance(e, ev.Notice):
+            style = "yellow" if e.level == "warning" else "dim"
+            self.console.print(f"[{style}]{e.message}[/]")
+        elif isinstance(e, ev.StepMetrics) and self.task is not None:
+            p.update(
+                self.task, completed=e.step, rate=f"{e.img_per_s:,.0f} img/s",
+                metrics=_fmt_metrics(e),
+            )
+        elif isinstance(e, ev.CheckpointSaved):
+            pass  # listed in metrics.jsonl; the bar stays readable
+        elif isinstance(e, ev.Finished):
+            p.stop()
+            self.console.print(_summary(e, self.run_dir))
+        elif isinstance(e, ev.Failed):
+            p.stop()
+            self.err.print(f"tui-gan: {e.error}", markup=False, highlight=False)
+
+    def close(self) -> None:
+        self.progress.stop()

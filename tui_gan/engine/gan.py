@@ -1,0 +1,111 @@
+"""The GAN as a trainable task: G, D, their optimizers and one training step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from tui_gan.config import OptimConfig, Preset
+from tui_gan.engine.losses import GanLoss
+from tui_gan.engine.models import build_models
+
+METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
+
+
+def _adam(params, cfg: OptimConfig) -> torch.optim.Adam:
+    return torch.optim.Adam(
+        params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay
+    )
+
+
+class GAN:
+    """One G/D pair; `step` returns its metrics as one device tensor (no host sync)."""
+
+    metric_names = METRICS
+
+    def __init__(self, preset: Preset, channels: int, device: torch.device):
+        self.preset, self.device = preset, device
+        self.latent_dim = preset.model.latent_dim
+        self.latent_dist = preset.model.latent_dist
+        self.d_steps = preset.train.d_steps
+        self.G, self.D = build_models(preset, channels)
+        self.G.to(device)
+        self.D.to(device)
+        self.opt_g = _adam(self.G.parameters(), preset.optim.g)
+        self.opt_d = _adam(self.D.parameters(), preset.optim.d)
+        self.loss = GanLoss(preset.loss.kind, preset.loss.label_smoothing)
+
+    def sample_z(self, n: int, generator: torch.Generator) -> Tensor:
+        shape = (n, self.latent_dim)
+        if self.latent_dist == "uniform":
+            return torch.rand(shape, generator=generator, device=generator.device).to(self.device)
+        return torch.randn(shape, generator=generator, device=generator.device).to(self.device)
+
+    def step(self, real_batch: Callable[[int], Tensor], generator: torch.Generator) -> Tensor:
+        """d_steps D updates then one G update; returns [loss_d, loss_g, d_real, d_fake]."""
+        G, D, loss = self.G, self.D, self.loss
+        G.train()
+        D.train()
+        for k in range(self.d_steps):
+            ############################
+            # (1) Update D: maximize log(D(x)) + log(1 - D(G(z)))
+            ###########################
+            real = real_batch(k)
+            fake = G(self.sample_z(real.shape[0], generator))
+            real_out = D(real)
+            fake_out = D(fake.detach())
+            loss_d = loss.d_loss(real_out, fake_out)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+        ############################
+        # (2) Update G: maximize log(D(G(z))) (or what the loss says)
+        ###########################
+        loss_g = loss.g_loss(D(fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        with torch.no_grad():
+            return torch.stack(
+                [
+                    loss_d.detach(),
+                    loss_g.detach(),
+                    loss.d_output(real_out.detach()).mean(),
+                    loss.d_output(fake_out.detach()).mean(),
+                ]
+            )
+
+    @torch.no_grad()
+    def generate(self, z: Tensor) -> Tensor:
+        """Samples in [-1, 1]; eval mode so BatchNorm uses running stats and nothing changes."""
+        was_training = self.G.training
+        self.G.eval()
+        out = torch.cat([self.G(z[i : i + 1000]) for i in range(0, len(z), 1000)])
+        self.G.train(was_training)
+        return out
+
+    @torch.no_grad()
+    def discriminate(self, x: Tensor) -> Tensor:
+        was_training = self.D.training
+        self.D.eval()
+        out = self.loss.d_output(self.D(x))
+        self.D.train(was_training)
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        if "opt_g" in state:
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])

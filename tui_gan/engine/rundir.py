@@ -1,0 +1,88 @@
+"""The run directory is the record: preset.toml, metrics.jsonl, samples/ and checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
+
+
+def default_run_name(preset_name: str) -> str:
+    return f"{preset_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class RunDir:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.samples = self.path / "samples"
+        self.metrics_path = self.path / "metrics.jsonl"
+        self.preset_path = self.path / "preset.toml"
+        self.last = self.path / "last.pt"
+        self._fh = None
+
+    def create(self) -> None:
+        self.samples.mkdir(parents=True, exist_ok=True)
+
+    def ckpt_path(self, step: int) -> Path:
+        return self.path / f"ckpt-{step:07d}.pt"
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples / f"step-{step:07d}.png"
+
+    def checkpoints(self) -> list[Path]:
+        return sorted(p for p in self.path.glob("ckpt-*.pt") if CKPT_RE.match(p.name))
+
+    def prune(self, keep: int) -> None:
+        for old in self.checkpoints()[:-keep]:
+            old.unlink(missing_ok=True)
+
+    def write_preset(self, text: str) -> None:
+        tmp = self.preset_path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.preset_path)
+
+    def truncate_after(self, step: int) -> None:
+        """On resume: drop records past the checkpoint, which the resumed run writes again."""
+        if not self.metrics_path.exists():
+            return
+        kept = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+            if rec.get("step", 0) <= step and rec.get("type") not in ("finished", "failed"):
+                kept.append(line)
+        tmp = self.metrics_path.with_suffix(".tmp")
+        tmp.write_text("".join(k + "\n" for k in kept))
+        os.replace(tmp, self.metrics_path)
+
+    def log(self, record: dict[str, Any]) -> None:
+        # Line-buffered appends: a reader (attach, runs) always sees whole records.
+        if self._fh is None:
+            self._fh = open(self.metrics_path, "a", buffering=1)
+        self._fh.write(json.dumps(record) + "\n")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    out = []
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return out
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out

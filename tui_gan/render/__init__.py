@@ -1,0 +1,1 @@
+"""Rendering helpers that turn image arrays into terminal output."""
