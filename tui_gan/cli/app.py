@@ -40,9 +40,7 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a preset field: --set optim.g.lr=1e-4 (repeatable)."),
 ]
-OutOpt = Annotated[
-    Path, typer.Option("--out", help="Folder that holds run directories.")
-]
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder that holds run directories.")]
 NameOpt = Annotated[
     str | None, typer.Option("--name", help="Run directory name [default: <preset>-<time>].")
 ]
@@ -108,7 +106,9 @@ def sample(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Noise seed.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="FILE.png (grid), FILE.npz (arrays) or a folder (one PNG each)."),
+        typer.Option(
+            "--out", help="FILE.png (grid), FILE.npz (arrays) or a folder (one PNG each)."
+        ),
     ] = None,
     device: DeviceOpt = None,
 ) -> None:

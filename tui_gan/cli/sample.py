@@ -40,8 +40,11 @@ def run_sample(target: str, n: int, seed: int, out: Path | None, device: str) ->
 
         cols, rows = shutil.get_terminal_size((80, 24))
         grid = make_grid(images, pad=1)
-        print(render_ansi(grid, width=cols, height_cells=max(4, rows - 2),
-                          color=detect_color_mode(os.environ)))
+        print(
+            render_ansi(
+                grid, width=cols, height_cells=max(4, rows - 2), color=detect_color_mode(os.environ)
+            )
+        )
         return
     suffix = out.suffix.lower()
     if suffix == ".npz":

@@ -53,7 +53,9 @@ def resolve_run(
         state = load_checkpoint(ckpt)
         raw = apply_overrides(state["preset"], overrides)
         resolved: Preset = validate(raw, f"{ckpt} (preset)")
-        return RunSpec(resolved, ckpt.parent, ckpt, classifier_dir=ckpt.parent.parent / "classifiers")
+        return RunSpec(
+            resolved, ckpt.parent, ckpt, classifier_dir=ckpt.parent.parent / "classifiers"
+        )
     resolved = load_preset(preset, overrides)
     run_dir = Path(out) / (name or default_run_name(resolved.name))
     if (run_dir / "last.pt").exists():
@@ -73,7 +75,9 @@ def run_train(
     device: str | None,
     seed: int | None,
 ) -> int:
-    spec = resolve_run(preset, cli_overrides(overrides, steps, epochs, device, seed), out, name, resume)
+    spec = resolve_run(
+        preset, cli_overrides(overrides, steps, epochs, device, seed), out, name, resume
+    )
     controls = Controls()
     _install_signal_handlers(controls)
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
@@ -104,8 +108,7 @@ def _install_signal_handlers(controls: Controls) -> None:
 
 def _fmt_metrics(m: ev.StepMetrics) -> str:
     return (
-        f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  "
-        f"D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"
+        f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"
     )
 
 
@@ -133,8 +136,8 @@ class PlainReporter:
             self.total, self.run_dir = e.total_steps, e.run_dir
             what = "resuming" if e.resumed else "training"
             self.out(
-                f"{what} {e.preset} on {e.dataset} ({e.device}), step {e.start_step}/{e.total_steps}, "
-                f"run {e.run_dir}"
+                f"{what} {e.preset} on {e.dataset} ({e.device}), "
+                f"step {e.start_step}/{e.total_steps}, run {e.run_dir}"
             )
         elif isinstance(e, ev.Notice):
             self.out(f"{e.level}: {e.message}" if e.level != "info" else e.message)
@@ -205,7 +208,9 @@ class RichReporter:
             self.console.print(f"[{style}]{e.message}[/]")
         elif isinstance(e, ev.StepMetrics) and self.task is not None:
             p.update(
-                self.task, completed=e.step, rate=f"{e.img_per_s:,.0f} img/s",
+                self.task,
+                completed=e.step,
+                rate=f"{e.img_per_s:,.0f} img/s",
                 metrics=_fmt_metrics(e),
             )
         elif isinstance(e, ev.CheckpointSaved):

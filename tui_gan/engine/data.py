@@ -136,9 +136,7 @@ def _faces_folder(root: str, size: int) -> ImageData:
         raise DataError(f"faces: image folder {folder} does not exist; fix data.root")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise DataError(
-            f"faces: no images (.png/.jpg/...) under {folder}; fix data.root"
-        )
+        raise DataError(f"faces: no images (.png/.jpg/...) under {folder}; fix data.root")
     return ImageData("faces", f"faces:{folder}:{len(files)}", 1, size, None, None, None, files)
 
 
@@ -214,7 +212,9 @@ class BatchSource:
         epoch, pos = divmod(index, self.steps_per_epoch)
         if self._images is not None:
             idx = self._order(epoch)[pos * self.batch_size : (pos + 1) * self.batch_size]
-            return to_unit_range(self._images.index_select(0, idx).to(self.device, non_blocking=True))
+            return to_unit_range(
+                self._images.index_select(0, idx).to(self.device, non_blocking=True)
+            )
         return to_unit_range(self._folder_batch(epoch, pos).to(self.device, non_blocking=True))
 
     def _folder_batch(self, epoch: int, pos: int) -> Tensor:
@@ -222,7 +222,9 @@ class BatchSource:
             perm = self._order(epoch)
             start = pos * self.batch_size
             subset = perm[start : self.steps_per_epoch * self.batch_size].tolist()
-            ds = torch.utils.data.Subset(FolderDataset(self.data.files or [], self.data.size), subset)
+            ds = torch.utils.data.Subset(
+                FolderDataset(self.data.files or [], self.data.size), subset
+            )
             loader = torch.utils.data.DataLoader(
                 ds,
                 batch_size=self.batch_size,

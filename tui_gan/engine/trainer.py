@@ -182,8 +182,15 @@ class Trainer:
         preset, rd, c = self.preset, self.rd, self.controls
         log, d_steps = preset.log, preset.train.d_steps
         imgs_per_step = preset.train.batch_size * d_steps
-        rd.log({"type": "start", "step": self.step, "total_steps": self.total,
-                "device": str(self.device), "time": self.elapsed0})
+        rd.log(
+            {
+                "type": "start",
+                "step": self.step,
+                "total_steps": self.total,
+                "device": str(self.device),
+                "time": self.elapsed0,
+            }
+        )
         self.t0 = time.perf_counter() - self.elapsed0
         last_log_t, last_log_step = time.perf_counter(), self.step
         run_t0, run_step0 = last_log_t, self.step
@@ -216,7 +223,9 @@ class Trainer:
 
         if self.acc_n:
             now = time.perf_counter()
-            yield self._log_step((self.step - last_log_step) * imgs_per_step / max(now - last_log_t, 1e-9))
+            yield self._log_step(
+                (self.step - last_log_step) * imgs_per_step / max(now - last_log_t, 1e-9)
+            )
         if last_sampled != self.step and self.step > 0:
             yield from self._sample()
         if last_saved != self.step:
@@ -224,8 +233,15 @@ class Trainer:
         elapsed = self.elapsed()
         rate = (self.step - run_step0) * imgs_per_step / max(time.perf_counter() - run_t0, 1e-9)
         state = c.stop_state if self.step < self.total else "finished"
-        rd.log({"type": "finished", "step": self.step, "state": state, "time": elapsed,
-                "img_per_s": rate})
+        rd.log(
+            {
+                "type": "finished",
+                "step": self.step,
+                "state": state,
+                "time": elapsed,
+                "img_per_s": rate,
+            }
+        )
         yield ev.Finished(self.step, state, elapsed, rate, rd.last)
 
     def _paused(self) -> Iterator[ev.Event]:
@@ -259,12 +275,24 @@ class Trainer:
                 "or try --set loss.kind=lsgan; the last good checkpoint is last.pt"
             )
         m = dict(zip(names, values, strict=True))
-        record = {"type": "step", "step": self.step, "epoch": self.epoch(),
-                  "time": round(self.elapsed(), 3), **m, "img_per_s": round(rate, 1)}
+        record = {
+            "type": "step",
+            "step": self.step,
+            "epoch": self.epoch(),
+            "time": round(self.elapsed(), 3),
+            **m,
+            "img_per_s": round(rate, 1),
+        }
         self.rd.log(record)
         return ev.StepMetrics(
-            self.step, self.epoch(), record["time"], m["loss_d"], m["loss_g"],
-            m["d_real"], m["d_fake"], rate,
+            self.step,
+            self.epoch(),
+            record["time"],
+            m["loss_d"],
+            m["loss_g"],
+            m["d_real"],
+            m["d_fake"],
+            rate,
         )
 
     def _eval_generator(self) -> torch.Generator:
@@ -283,20 +311,32 @@ class Trainer:
         path = self.rd.sample_path(self.step)
         nrow = max(1, int(math.sqrt(len(fixed))))
         save_image(fixed, path, nrow=nrow, normalize=True, value_range=(-1, 1))
-        record: dict[str, Any] = {"type": "samples", "step": self.step, "epoch": self.epoch(),
-                                  "time": round(self.elapsed(), 3),
-                                  "path": str(path.relative_to(self.rd.path))}
+        record: dict[str, Any] = {
+            "type": "samples",
+            "step": self.step,
+            "epoch": self.epoch(),
+            "time": round(self.elapsed(), 3),
+            "path": str(path.relative_to(self.rd.path)),
+        }
         counts = entropy = covered = None
         if self.classifier is not None and self.num_classes:
             from tui_gan.engine.classifier import class_stats
 
             counts, entropy, covered = class_stats(self.classifier, fresh, self.num_classes)
-            record.update(class_counts=counts, class_entropy=round(entropy, 4),
-                          classes_covered=covered, n=n)
+            record.update(
+                class_counts=counts, class_entropy=round(entropy, 4), classes_covered=covered, n=n
+            )
         self.rd.log(record)
         yield ev.Samples(
-            self.step, self.epoch(), record["time"], path, _to_uint8(fixed),
-            _to_uint8(fresh[:FRESH_PREVIEW]), counts, entropy, covered,
+            self.step,
+            self.epoch(),
+            record["time"],
+            path,
+            _to_uint8(fixed),
+            _to_uint8(fresh[:FRESH_PREVIEW]),
+            counts,
+            entropy,
+            covered,
         )
 
     def _toy_snapshot(self) -> ev.Toy1DSnapshot:
@@ -310,14 +350,29 @@ class Trainer:
         xs = torch.linspace(t.lo, t.hi, CURVE_POINTS, device=self.device)
         d_curve = self.task.discriminate(xs.view(-1, 1)).cpu()
         snap = ev.Toy1DSnapshot(
-            self.step, self.epoch(), round(self.elapsed(), 3), edges.numpy(),
-            real_h.numpy(), fake_h.numpy(), xs.cpu().numpy(), d_curve.numpy(),
+            self.step,
+            self.epoch(),
+            round(self.elapsed(), 3),
+            edges.numpy(),
+            real_h.numpy(),
+            fake_h.numpy(),
+            xs.cpu().numpy(),
+            d_curve.numpy(),
         )
-        self.rd.log({"type": "toy1d", "step": self.step, "epoch": self.epoch(),
-                     "time": snap.time, "n": n,
-                     "bin_edges": _rounded(snap.bin_edges), "real_hist": _rounded(snap.real_hist),
-                     "fake_hist": _rounded(snap.fake_hist), "x_grid": _rounded(snap.x_grid),
-                     "d_curve": _rounded(snap.d_curve)})
+        self.rd.log(
+            {
+                "type": "toy1d",
+                "step": self.step,
+                "epoch": self.epoch(),
+                "time": snap.time,
+                "n": n,
+                "bin_edges": _rounded(snap.bin_edges),
+                "real_hist": _rounded(snap.real_hist),
+                "fake_hist": _rounded(snap.fake_hist),
+                "x_grid": _rounded(snap.x_grid),
+                "d_curve": _rounded(snap.d_curve),
+            }
+        )
         return snap
 
     def _checkpoint(self) -> ev.CheckpointSaved:
@@ -337,8 +392,14 @@ class Trainer:
         atomic_save(state, path)
         atomic_link(path, self.rd.last)
         self.rd.prune(self.preset.log.keep_checkpoints)
-        self.rd.log({"type": "checkpoint", "step": self.step, "path": path.name,
-                     "time": round(self.elapsed(), 3)})
+        self.rd.log(
+            {
+                "type": "checkpoint",
+                "step": self.step,
+                "path": path.name,
+                "time": round(self.elapsed(), 3),
+            }
+        )
         return ev.CheckpointSaved(self.step, path)
 
 

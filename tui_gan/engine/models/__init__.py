@@ -8,7 +8,7 @@ from tui_gan.config import Preset
 
 
 def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
-    """(G, D) for the preset's family; G maps (B, latent_dim) to samples, D samples to (B,) logits."""
+    """(G, D) for the preset's family: G maps (B, latent) to samples, D samples to (B,) logits."""
     m = preset.model
     if m.family == "mlp":
         from tui_gan.engine.models.mlp import MLPDiscriminator, MLPGenerator

@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated cache, a CPU-only environment and a real-CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    # Every test (and every subprocess it starts) unpacks data and caches classifiers
+    # in one temp folder, never in the user's ~/.cache.
+    cache = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("TUI_GAN_CACHE")
+    os.environ["TUI_GAN_CACHE"] = str(cache)
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # tests are the CPU path, GPU or not
+    yield cache
+    if old is None:
+        os.environ.pop("TUI_GAN_CACHE", None)
+    else:
+        os.environ["TUI_GAN_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One --out folder for the end-to-end tests, so the digit classifier is trained once."""
+    return tmp_path_factory.mktemp("runs")
+
+
+def run_cli(
+    *args: str, timeout: float = 300, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `tui-gan` (as `python -m tui_gan`) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui_gan", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or REPO,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
