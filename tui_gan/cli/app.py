@@ -56,8 +56,7 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.
 @app.callback(invoke_without_command=True)
 def _root(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is None:
-        # Until the dashboard lands, a bare `tui-gan` trains the default preset headless.
-        ctx.invoke(train)
+        ctx.invoke(dash)  # a bare `tui-gan` opens the dashboard on the default preset
 
 
 @app.command()
@@ -87,6 +86,66 @@ def train(
         seed=seed,
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def dash(
+    preset: PresetOpt = None,
+    steps: StepsOpt = None,
+    epochs: EpochsOpt = None,
+    set_: SetOpt = None,
+    out: OutOpt = Path("checkpoints"),
+    name: NameOpt = None,
+    resume: ResumeOpt = None,
+    device: DeviceOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Train with the dashboard open (the run is its own process: closing the terminal is safe)."""
+    from tui_gan.cli.dash import run_dash
+
+    extra: list[str] = []
+    if steps is not None:
+        extra += ["--steps", str(steps)]
+    if epochs is not None:
+        extra += ["--epochs", str(epochs)]
+    if device is not None:
+        extra += ["--device", device.value]
+    if seed is not None:
+        extra += ["--seed", str(seed)]
+    if steps is not None and epochs is not None:
+        from tui_gan.errors import UsageError
+
+        raise UsageError("give --steps or --epochs, not both")
+    run_dash(preset, tuple(set_ or ()), out, name, resume, tuple(extra))
+
+
+@app.command()
+def attach(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory, live or finished.")],
+) -> None:
+    """Open the dashboard on a run another process is writing, or on a finished run."""
+    from tui_gan.cli.dash import run_attach
+
+    run_attach(run_dir)
+
+
+@app.command()
+def runs(out: OutOpt = Path("checkpoints")) -> None:
+    """List runs: name, preset, state, step, last losses, last update."""
+    from tui_gan.cli.runs import run_runs
+
+    run_runs(out)
+
+
+@app.command()
+def stop(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory of a live run.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the checkpoint.")] = 300,
+) -> None:
+    """Ask a live run to save a checkpoint and stop; return when it has."""
+    from tui_gan.cli.runs import run_stop
+
+    run_stop(run_dir, timeout)
 
 
 @app.command()

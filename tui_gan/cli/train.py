@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 from tui_gan.config import Preset, apply_overrides, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from tui_gan.engine.control import RemoteControl
 from tui_gan.engine.rundir import default_run_name
 from tui_gan.engine.trainer import Controls, RunSpec, Trainer
 from tui_gan.errors import UsageError
@@ -79,7 +81,9 @@ def run_train(
         preset, cli_overrides(overrides, steps, epochs, device, seed), out, name, resume
     )
     controls = Controls()
-    _install_signal_handlers(controls)
+    _install_signal_handlers(controls, spec.run_dir)
+    spec.run_dir.mkdir(parents=True, exist_ok=True)
+    RemoteControl(spec.run_dir, controls).install()  # pause/save/stop from dash, attach, stop
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
     code = 1
     try:
@@ -94,16 +98,25 @@ def run_train(
     return code
 
 
-def _install_signal_handlers(controls: Controls) -> None:
-    """First Ctrl-C (or SIGTERM): save a checkpoint and stop; a second Ctrl-C quits at once."""
+def _install_signal_handlers(controls: Controls, run_dir: Path) -> None:
+    """First Ctrl-C (or SIGTERM): save a checkpoint and stop; a second Ctrl-C quits at once.
+    SIGHUP (the SSH connection dropped): keep training, print to run_dir/train.log instead."""
 
     def stop(signum, frame):  # noqa: ARG001
         if controls.stop.is_set():
             raise KeyboardInterrupt
         controls.request_stop("interrupted")
 
+    def hangup(signum, frame):  # noqa: ARG001
+        log = os.open(run_dir / "train.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)  # the terminal is gone: writes to it would fail and end the run
+        os.dup2(log, 2)
+        os.close(log)
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, hangup)
 
 
 def _fmt_metrics(m: ev.StepMetrics) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 import traceback
@@ -23,6 +24,7 @@ from tui_gan.engine.checkpoint import (
     rng_state,
     set_rng_state,
 )
+from tui_gan.engine.control import write_status
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.rundir import RunDir
@@ -74,20 +76,25 @@ class Trainer:
         try:
             yield from self._run()
         except TuiGanError as err:
-            yield ev.Failed(self.step, str(err), exit_code=err.exit_code)
+            yield self._failed(str(err), exit_code=err.exit_code)
         except torch.cuda.OutOfMemoryError:
-            yield ev.Failed(
-                self.step,
+            yield self._failed(
                 "CUDA out of memory: lower train.batch_size or the model widths, "
-                "or free the GPU (nvidia-smi shows who holds it)",
+                "or free the GPU (nvidia-smi shows who holds it)"
             )
         except Exception as err:  # the UI must survive anything the loop throws
-            yield ev.Failed(
-                self.step, f"{type(err).__name__}: {err}", traceback.format_exc().splitlines()
+            yield self._failed(
+                f"{type(err).__name__}: {err}", details=traceback.format_exc().splitlines()
             )
         finally:
             if hasattr(self, "rd"):
                 self.rd.close()
+
+    def _failed(self, message: str, exit_code: int = 1, details=None) -> ev.Failed:
+        if hasattr(self, "rd"):  # the record says why, for attach and `tui-gan runs`
+            self.rd.log({"type": "failed", "step": self.step, "error": message})
+            write_status(self.rd.path, "failed", step=self.step, error=message)
+        return ev.Failed(self.step, message, details or [], exit_code)
 
     # --- set-up -------------------------------------------------------------
 
@@ -99,6 +106,7 @@ class Trainer:
         self.device = pick_device(spec.device or preset.train.device)
         self.rd = RunDir(spec.run_dir)
         self.rd.create()
+        write_status(self.rd.path, "starting", preset=preset.name, step=0)
         self.rd.write_preset(to_toml(preset))
 
         seed = preset.train.seed
@@ -140,6 +148,7 @@ class Trainer:
         self.classifier = None
         if self.num_classes and self.data is not None and self.data.images is not None:
             yield from self._load_classifier()
+        write_status(self.rd.path, "running", step=self.step, total_steps=self.total)
         yield ev.RunStarted(
             run_dir=self.rd.path,
             preset=preset.name,
@@ -242,18 +251,21 @@ class Trainer:
                 "img_per_s": rate,
             }
         )
+        write_status(rd.path, state, step=self.step)
         yield ev.Finished(self.step, state, elapsed, rate, rd.last)
 
     def _paused(self) -> Iterator[ev.Event]:
         c = self.controls
         yield ev.Paused(self.step, True)
         self.rd.log({"type": "paused", "step": self.step, "time": self.elapsed()})
+        write_status(self.rd.path, "paused", step=self.step)
         while c.pause.is_set() and not c.stop.is_set():
             if c.save.is_set():
                 c.save.clear()
                 yield self._checkpoint()
             c.stop.wait(0.05)
         self.rd.log({"type": "resumed", "step": self.step, "time": self.elapsed()})
+        write_status(self.rd.path, "running", step=self.step)
         yield ev.Paused(self.step, False)
 
     def elapsed(self) -> float:
@@ -311,12 +323,17 @@ class Trainer:
         path = self.rd.sample_path(self.step)
         nrow = max(1, int(math.sqrt(len(fixed))))
         save_image(fixed, path, nrow=nrow, normalize=True, value_range=(-1, 1))
+        # The latest fresh samples (the diversity view) replace the previous ones atomically.
+        fresh_tmp = self.rd.samples / ".fresh.tmp.png"
+        save_image(fresh[:FRESH_PREVIEW], fresh_tmp, nrow=8, normalize=True, value_range=(-1, 1))
+        os.replace(fresh_tmp, self.rd.samples / "fresh.png")
         record: dict[str, Any] = {
             "type": "samples",
             "step": self.step,
             "epoch": self.epoch(),
             "time": round(self.elapsed(), 3),
             "path": str(path.relative_to(self.rd.path)),
+            "nrow": nrow,
         }
         counts = entropy = covered = None
         if self.classifier is not None and self.num_classes:

@@ -1,0 +1,1 @@
+"""The Textual dashboard: a viewer and remote control for a run directory."""

@@ -1,0 +1,173 @@
+"""What the dashboard knows about a run, rebuilt from its directory (no textual, no torch)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from tui_gan.engine.control import read_status, run_state
+from tui_gan.tui.history import History
+
+MAX_EVENTS = 200
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when under it (short, and what the user typed)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class RunTail:
+    """Reads new whole lines of metrics.jsonl since the last call (a live run appends)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.offset = 0
+        self._partial = b""
+
+    def read(self) -> list[dict[str, Any]]:
+        try:
+            with open(self.path, "rb") as fh:
+                size = fh.seek(0, 2)
+                if size < self.offset:  # truncated by a resume: read it again
+                    self.offset, self._partial = 0, b""
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return []
+        self.offset += len(chunk)
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()  # an unfinished line waits for its end
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+
+@dataclass
+class RunView:
+    """The dashboard's model of one run; `apply` folds in metrics.jsonl records."""
+
+    run_dir: Path
+    preset: str = "?"
+    dataset: str = "?"
+    device: str = "?"
+    family: str = ""
+    image_size: int = 28
+    state: str = "starting"
+    step: int = 0
+    total_steps: int = 0
+    epoch: float = 0.0
+    time: float = 0.0
+    img_per_s: float = 0.0
+    loss_d: History = field(default_factory=History)
+    loss_g: History = field(default_factory=History)
+    d_real: History = field(default_factory=History)
+    d_fake: History = field(default_factory=History)
+    samples: dict[str, Any] | None = None
+    toy: dict[str, Any] | None = None
+    events: list[str] = field(default_factory=list)
+    new_events: list[str] = field(default_factory=list)
+    error: str | None = None
+    updated: float = 0.0  # wall time of the last record seen
+
+    @classmethod
+    def open(cls, run_dir: Path) -> RunView:
+        view = cls(Path(run_dir))
+        view.read_preset()
+        return view
+
+    def read_preset(self) -> None:
+        try:
+            preset = tomllib.loads((self.run_dir / "preset.toml").read_text())
+        except (FileNotFoundError, tomllib.TOMLDecodeError):
+            return
+        self.preset = preset.get("name", self.preset)
+        data = preset.get("data", {})
+        self.dataset = data.get("name", self.dataset)
+        self.family = preset.get("model", {}).get("family", "")
+        self.image_size = int(data.get("image_size", 28))
+        self.loss_kind = preset.get("loss", {}).get("kind", "bce")
+
+    @property
+    def is_toy(self) -> bool:
+        return self.family == "toy1d"
+
+    @property
+    def probabilities(self) -> bool:
+        """BCE presets report D outputs as probabilities (0.5 is equilibrium)."""
+        return getattr(self, "loss_kind", "bce") != "lsgan"
+
+    def note(self, text: str) -> None:
+        # Stamped with the step, not the clock: attach to a finished run reads the same.
+        line = f"[{self.step}] {text}"
+        self.events.append(line)
+        del self.events[:-MAX_EVENTS]
+        self.new_events.append(line)
+
+    def drain_events(self) -> list[str]:
+        out, self.new_events = self.new_events, []
+        return out
+
+    def apply(self, rec: dict[str, Any]) -> None:
+        kind = rec.get("type")
+        self.updated = time.time()
+        if "step" in rec:
+            self.step = max(self.step, int(rec["step"])) if kind != "start" else int(rec["step"])
+        if kind == "start":
+            self.total_steps = int(rec.get("total_steps", 0))
+            self.device = rec.get("device", self.device)
+            self.state = "running"
+            self.read_preset()
+            self.note(f"run started at step {rec.get('step', 0)} on {self.device}")
+        elif kind == "step":
+            self.epoch, self.time = rec["epoch"], rec["time"]
+            self.img_per_s = rec.get("img_per_s", self.img_per_s)
+            self.loss_d.append(rec["loss_d"])
+            self.loss_g.append(rec["loss_g"])
+            self.d_real.append(rec["d_real"])
+            self.d_fake.append(rec["d_fake"])
+        elif kind == "samples":
+            self.samples = rec
+        elif kind == "toy1d":
+            self.toy = rec
+        elif kind == "checkpoint":
+            self.note(f"checkpoint saved: {display_path(self.run_dir / rec['path'])}")
+        elif kind == "paused":
+            self.state = "paused"
+            self.note(f"paused at step {rec['step']}")
+        elif kind == "resumed":
+            self.state = "running"
+            self.note(f"resumed at step {rec['step']}")
+        elif kind == "finished":
+            self.state = rec.get("state", "finished")
+            self.note(f"run {self.state} at step {rec['step']}")
+        elif kind == "failed":
+            self.state = "failed"
+            self.error = rec.get("error", "failed")
+            self.note(f"error: {self.error}")
+
+    def refresh_state(self) -> None:
+        """Trust status.json for liveness: a run whose process died reads as failed."""
+        status = read_status(self.run_dir)
+        if status is None:
+            return
+        self.state = run_state(self.run_dir)
+        self.total_steps = int(status.get("total_steps", self.total_steps) or self.total_steps)
+
+    @property
+    def eta(self) -> float | None:
+        if self.step <= 0 or self.time <= 0 or self.total_steps <= self.step:
+            return None
+        return self.time / self.step * (self.total_steps - self.step)

@@ -1,0 +1,22 @@
+"""A panel that draws the shared RunView; the app calls `update_view` a few times a second."""
+
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from tui_gan.tui.runview import RunView
+
+
+class ViewPanel(Widget):
+    DEFAULT_CSS = """
+    ViewPanel { border: round $panel-lighten-2; border-title-color: $text-muted; }
+    """
+
+    def __init__(self, title: str = "", **kwargs):
+        super().__init__(**kwargs)
+        self.view: RunView | None = None
+        self.border_title = title
+
+    def update_view(self, view: RunView) -> None:
+        self.view = view
+        self.refresh()

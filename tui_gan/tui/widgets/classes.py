@@ -1,0 +1,71 @@
+"""Mode collapse at a glance: one bar per class, entropy, classes seen, and an alarm."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui_gan.tui.widgets.base import ViewPanel
+
+FASHION = (
+    "T-shirt",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Boot",
+)
+
+
+def collapsed(counts: list[int], entropy: float) -> bool:
+    """Alarm when generation concentrates on few classes (entropy or coverage drops)."""
+    k = len(counts)
+    covered = sum(1 for c in counts if c > 0)
+    # A class is only "seen" in a meaningful sense if it gets a fair share of samples.
+    fair = sum(1 for c in counts if c >= 0.2 * sum(counts) / max(k, 1))
+    return entropy < 0.75 or covered < 0.7 * k or fair < 0.6 * k
+
+
+class ClassPanel(ViewPanel):
+    def __init__(self, **kwargs):
+        super().__init__("classes", **kwargs)
+
+    def render(self) -> Text:
+        out = Text(no_wrap=True, overflow="crop")
+        v = self.view
+        s = v.samples if v else None
+        if not s or s.get("class_counts") is None:
+            out.append(
+                "no class counts yet" if v and v.dataset != "faces" else "no classes", style="dim"
+            )
+            self.remove_class("alarm")
+            return out
+        counts: list[int] = s["class_counts"]
+        entropy = float(s["class_entropy"])
+        alarm = collapsed(counts, entropy)
+        self.set_class(alarm, "alarm")
+        self.border_title = (
+            f"classes  H={entropy:.2f}  seen {s['classes_covered']}/{len(counts)}"
+            + ("  MODE COLLAPSE" if alarm else "")
+        )
+        names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
+        w, h = self.content_size.width, self.content_size.height
+        top = max(counts) or 1
+        label_w = max(len(n) for n in names[: len(counts)]) + 1
+        bar_w = max(1, w - label_w - 6)
+        per_row = 1 if h >= len(counts) else 2  # two columns when short of rows
+        if per_row == 2:
+            bar_w = max(1, (w - 2 * (label_w + 6)) // 2)
+        for i, c in enumerate(counts):
+            name = names[i] if i < len(names) else str(i)
+            filled = round(c / top * bar_w)
+            style = "red" if alarm and c < 0.2 * sum(counts) / len(counts) else "green"
+            out.append(f"{name:>{label_w - 1}} ", style="bold")
+            out.append("█" * filled, style=style)
+            out.append("·" * (bar_w - filled), style="dim")
+            out.append(f"{c:>5}")
+            out.append("\n" if per_row == 1 or i % 2 == 1 else " ")
+        return out

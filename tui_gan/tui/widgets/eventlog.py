@@ -1,0 +1,27 @@
+"""The event line: checkpoints, preset switches, warnings and errors, newest last."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+
+class EventLog(Widget):
+    DEFAULT_CSS = "EventLog { height: 3; padding: 0 1; border-top: solid $panel-lighten-2; }"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.lines: list[str] = []  # bounded: the newest 50
+
+    def say(self, text: str) -> None:
+        self.lines.append(text)
+        del self.lines[:-50]
+        self.refresh()
+
+    def render(self) -> Text:
+        shown = self.lines[-max(1, self.content_size.height) :]
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for i, line in enumerate(shown):
+            style = "bold red" if "error" in line else "yellow" if "warning" in line else ""
+            out.append(line + ("\n" if i < len(shown) - 1 else ""), style=style)
+        return out

@@ -1,0 +1,61 @@
+"""Header: preset, data set, device, progress, speed, time and state on two lines."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_gan.tui.runview import RunView
+
+STATE_STYLE = {
+    "running": "bold green",
+    "paused": "bold yellow",
+    "starting": "bold cyan",
+    "finished": "bold blue",
+    "stopped": "bold magenta",
+    "interrupted": "bold magenta",
+    "failed": "bold red",
+}
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    s = int(seconds)
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+class RunHeader(Widget):
+    DEFAULT_CSS = "RunHeader { height: 2; background: $boost; padding: 0 1; }"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.view: RunView | None = None
+
+    def update_view(self, view: RunView) -> None:
+        self.view = view
+        self.refresh()
+
+    def render(self) -> Text:
+        v = self.view
+        if v is None:
+            return Text("tui-gan  starting…", style="bold")
+        line1 = Text()
+        line1.append("tui-gan ", style="bold")
+        line1.append(f"{v.preset}", style="bold cyan")
+        line1.append(f"  data {v.dataset}  device {v.device}  ")
+        line1.append(f" {v.state} ", style=STATE_STYLE.get(v.state, "bold") + " reverse")
+        line1.append(f"  {v.run_dir.name}", style="dim")
+        total = v.total_steps or 0
+        pct = f" {100 * v.step / total:3.0f}%" if total else ""
+        line2 = Text(
+            f"step {v.step}/{total or '?'}{pct}  epoch {v.epoch:.2f}  "
+            f"{v.img_per_s:,.0f} img/s  elapsed {fmt_duration(v.time)}  ETA {fmt_duration(v.eta)}"
+        )
+        line1.append("\n")
+        line1.append_text(line2)
+        line1.no_wrap = True
+        line1.overflow = "ellipsis"
+        return line1

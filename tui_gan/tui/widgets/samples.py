@@ -1,0 +1,114 @@
+"""Samples drawn with half-blocks: the fixed-noise grid or the latest fresh samples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+from tui_gan.render.halfblock import UPPER_HALF_BLOCK, halfblock_cells, make_grid
+from tui_gan.tui.widgets.base import ViewPanel
+
+PAD = 2  # torchvision save_image's default padding between tiles
+MIN_TILE_PX = 12  # below this a digit stops being readable
+
+
+def load_tiles(path: Path, tile: int, nrow: int) -> np.ndarray | None:
+    """Cut a torchvision grid PNG back into N x H x W uint8 tiles (greyscale)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            grid = np.asarray(img.convert("L"))
+    except (OSError, ValueError):
+        return None
+    step = tile + PAD
+    rows, cols = (grid.shape[0] - PAD) // step, min(nrow, (grid.shape[1] - PAD) // step)
+    tiles = [
+        grid[PAD + r * step : PAD + r * step + tile, PAD + c * step : PAD + c * step + tile]
+        for r in range(rows)
+        for c in range(cols)
+    ]
+    return np.stack(tiles) if tiles else None
+
+
+def shrink(tiles: np.ndarray, factor: int) -> np.ndarray:
+    """Box-filter each tile down by an integer factor."""
+    if factor <= 1:
+        return tiles
+    n, h, w = tiles.shape
+    h2, w2 = h // factor, w // factor
+    t = tiles[:, : h2 * factor, : w2 * factor].astype(np.float32)
+    return t.reshape(n, h2, factor, w2, factor).mean(axis=(2, 4)).round().astype(np.uint8)
+
+
+def layout(tiles: np.ndarray, width: int, height_cells: int) -> np.ndarray:
+    """As many tiles as fit at a readable size, tiled into one HxWx3 image."""
+    n, size = tiles.shape[0], tiles.shape[1]
+    height_px = 2 * height_cells
+
+    def fits(factor: int) -> int:
+        t = size // factor
+        return ((width + 1) // (t + 1)) * ((height_px + 1) // (t + 1))
+
+    # Full size if every tile fits; else shrink while tiles stay readable, for more of them.
+    factor = 1
+    while fits(factor) < n and size // (factor + 1) >= MIN_TILE_PX:
+        factor += 1
+    while fits(factor) == 0 and size // factor > 1:  # tiny panel: shrink until one fits
+        factor += 1
+    small = shrink(tiles, factor)
+    t = small.shape[1]
+    cols = max(1, min(n, (width + 1) // (t + 1)))
+    rows = max(1, min((n + cols - 1) // cols, (height_px + 1) // (t + 1)))
+    return make_grid(small[: cols * rows], ncol=cols, pad=1)
+
+
+def to_text(img: np.ndarray) -> Text:
+    out = Text(no_wrap=True, overflow="crop")
+    cache: dict[tuple, Style] = {}
+    for row in halfblock_cells(img):
+        for fg, bg in row:
+            style = cache.get((fg, bg))
+            if style is None:
+                style = cache[(fg, bg)] = Style(color=f"rgb{fg}", bgcolor=f"rgb{bg}")
+            out.append(UPPER_HALF_BLOCK, style)
+        out.append("\n")
+    return out
+
+
+class SamplePanel(ViewPanel):
+    def __init__(self, **kwargs):
+        super().__init__("samples: fixed noise", **kwargs)
+        self.fresh = False
+        self._cache: tuple | None = None
+
+    def toggle(self) -> bool:
+        self.fresh = not self.fresh
+        self.refresh()
+        return self.fresh
+
+    def render(self) -> Text:
+        v = self.view
+        s = v.samples if v else None
+        if v is None or not s:
+            return Text("no samples yet", style="dim")
+        which = "fresh samples" if self.fresh else "fixed noise"
+        self.border_title = f"samples: {which} @ step {s['step']}  (f toggles)"
+        path = v.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
+        w, h = self.content_size.width, self.content_size.height
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return Text(f"{path.name} not found", style="dim")
+        key = (path, mtime, w, h)
+        if self._cache and self._cache[0] == key:
+            return self._cache[1]
+        tiles = load_tiles(path, v.image_size, int(s.get("nrow", 8)))
+        if tiles is None:
+            return Text(f"cannot read {path.name}", style="dim")
+        text = to_text(layout(tiles, w, h))
+        self._cache = (key, text)
+        return text
