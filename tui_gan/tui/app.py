@@ -113,6 +113,9 @@ class Dashboard(App):
         # Stack the panels on narrow terminals so none is squeezed to nothing.
         body = self.query_one("#body")
         body.styles.layout = "vertical" if self.size.width < 70 else "horizontal"
+        # Ten class rows on a tall screen; two columns of five when rows are scarce, so the
+        # loss and D panels keep room for both of their series.
+        self.query_one("#classes").styles.height = 12 if self.size.height >= 30 else 7
 
     # --- the run --------------------------------------------------------------
 

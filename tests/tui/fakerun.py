@@ -1,0 +1,147 @@
+"""A deterministic run directory (records, sample grids, status) for dashboard tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from tui_gan.engine.data import EMBEDDED_DIR
+
+PRESET = """name = "mnist-mlp"
+description = "test"
+
+[data]
+name = "{dataset}"
+image_size = 28
+
+[model]
+family = "{family}"
+
+[loss]
+kind = "bce"
+"""
+
+
+def digits(n: int) -> np.ndarray:
+    """The first n embedded test digits, read straight from the IDX file (no torch)."""
+    with gzip.open(EMBEDDED_DIR / "t10k-images-idx3-ubyte.gz", "rb") as fh:
+        raw = fh.read()
+    return np.frombuffer(raw, np.uint8, offset=16)[: n * 784].reshape(n, 28, 28)
+
+
+def save_grid(images: np.ndarray, path: Path, nrow: int = 8, pad: int = 2) -> None:
+    """The layout of torchvision's save_image (padding 2 around and between tiles)."""
+    from PIL import Image
+
+    n, h, w = images.shape
+    rows = math.ceil(n / nrow)
+    grid = np.zeros((pad + rows * (h + pad), pad + nrow * (w + pad)), np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, nrow)
+        grid[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + c * (w + pad) : pad + c * (w + pad) + w,
+        ] = img
+    Image.fromarray(grid).save(path)
+
+
+def make_run(
+    root: Path,
+    name: str = "demo-run",
+    steps: int = 400,
+    collapse: bool = False,
+    toy: bool = False,
+    state: str = "finished",
+) -> Path:
+    run = root / name
+    (run / "samples").mkdir(parents=True, exist_ok=True)
+    (run / "preset.toml").write_text(
+        PRESET.format(dataset="toy1d" if toy else "mnist", family="toy1d" if toy else "mlp")
+    )
+    recs: list[dict] = [
+        {"type": "start", "step": 0, "total_steps": 1000, "device": "cpu", "time": 0.0}
+    ]
+    for s in range(10, steps + 1, 10):
+        t = s / 1000
+        recs.append(
+            {
+                "type": "step",
+                "step": s,
+                "epoch": round(s / 62, 4),
+                "time": round(s * 0.025, 3),
+                "loss_d": round(1.38 - 0.6 * math.exp(-8 * t) + 0.05 * math.sin(s / 7), 4),
+                "loss_g": round(0.7 + 0.5 * math.exp(-8 * t) + 0.05 * math.cos(s / 9), 4),
+                "d_real": round(0.5 + 0.4 * math.exp(-6 * t), 4),
+                "d_fake": round(0.5 - 0.3 * math.exp(-6 * t), 4),
+                "img_per_s": 2560.0,
+            }
+        )
+    if toy:
+        edges = np.linspace(-3.64, 3.64, 61)
+        centers = (edges[:-1] + edges[1:]) / 2
+        real = np.where(np.abs(centers) <= math.pi, 1 + np.sin(centers), 0)
+        fake = np.exp(-0.5 * ((centers - 0.8) / 0.9) ** 2)
+        xs = np.linspace(-3.64, 3.64, 121)
+        recs.append(
+            {
+                "type": "toy1d",
+                "step": steps,
+                "epoch": 1.0,
+                "time": 1.0,
+                "n": 5000,
+                "bin_edges": edges.round(5).tolist(),
+                "real_hist": (real / real.sum()).round(5).tolist(),
+                "fake_hist": (fake / fake.sum()).round(5).tolist(),
+                "x_grid": xs.round(5).tolist(),
+                "d_curve": (0.5 + 0.3 * np.sin(xs)).round(5).tolist(),
+            }
+        )
+    else:
+        imgs = digits(64)
+        save_grid(imgs, run / "samples" / f"step-{steps:07d}.png")
+        save_grid(imgs[::-1].copy(), run / "samples" / "fresh.png")
+        counts = (
+            [0, 2, 0, 1, 3, 0, 0, 5, 985, 4]
+            if collapse
+            else [98, 112, 95, 101, 99, 90, 104, 100, 97, 104]
+        )
+        p = np.array(counts) / sum(counts)
+        entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum() / math.log(10))
+        recs.append(
+            {
+                "type": "samples",
+                "step": steps,
+                "epoch": 1.0,
+                "time": 1.0,
+                "path": f"samples/step-{steps:07d}.png",
+                "nrow": 8,
+                "class_counts": counts,
+                "class_entropy": round(entropy, 4),
+                "classes_covered": sum(1 for c in counts if c),
+                "n": 1000,
+            }
+        )
+    recs.append({"type": "checkpoint", "step": steps, "path": f"ckpt-{steps:07d}.pt", "time": 10.0})
+    if state != "running":
+        recs.append(
+            {"type": "finished", "step": steps, "state": state, "time": 10.0, "img_per_s": 2560.0}
+        )
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    (run / "status.json").write_text(
+        json.dumps(
+            {
+                "state": state,
+                "pid": 0,
+                "host": "test",
+                "preset": "mnist-mlp",
+                "step": steps,
+                "total_steps": 1000,
+                "updated": 0,
+            }
+        )
+    )
+    return run

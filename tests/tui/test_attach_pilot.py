@@ -1,0 +1,104 @@
+"""Pilot tests on a recorded run: what the panels show, sizes from tiny to huge, help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tui.fakerun import make_run
+from tui_gan.tui.app import Dashboard
+
+
+async def settle(pilot) -> None:
+    for _ in range(30):
+        await pilot.pause(0.1)
+        if pilot.app.view and pilot.app.view.step > 0:
+            break
+    await pilot.pause(0.4)
+
+
+def text_of(app, selector: str) -> str:
+    widget = app.query_one(selector)
+    return str(widget.render())
+
+
+async def test_attach_shows_the_recorded_run(tmp_path: Path):
+    run = make_run(tmp_path)
+    app = Dashboard(attach=run)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        header = text_of(app, "#header")
+        assert "mnist-mlp" in header and "step 400/1000" in header and "finished" in header
+        losses = text_of(app, "#losses")
+        assert "G loss" in losses and "D loss" in losses
+        disc = text_of(app, "#disc")
+        assert "D(x)" in disc and "D(G(z))" in disc and "0.5" in disc
+        classes = text_of(app, "#classes")
+        assert "112" in classes  # the count of class 1
+        assert not app.query_one("#classes").has_class("alarm")
+        assert "▀" in text_of(app, "#samples")
+        events = text_of(app, "#events")
+        assert "checkpoint saved" in events and "run finished" in events
+
+
+async def test_collapse_raises_the_alarm(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path, collapse=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.query_one("#classes").has_class("alarm")
+        assert "MODE COLLAPSE" in app.query_one("#classes").border_title
+
+
+async def test_f_toggles_fixed_and_fresh_samples(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        fixed = app.query_one("#samples").render().spans  # the colours are the picture
+        await pilot.press("f")
+        await pilot.pause(0.1)
+        assert "fresh" in app.query_one("#samples").border_title
+        assert app.query_one("#samples").render().spans != fixed
+        await pilot.press("f")
+        await pilot.pause(0.1)
+        assert "fixed noise" in app.query_one("#samples").border_title
+
+
+async def test_toy_run_shows_histograms_in_place_of_samples(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path, toy=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.query_one("#samples").has_class("hidden")
+        assert app.query_one("#classes").has_class("hidden")
+        toy = text_of(app, "#toy")
+        assert "real" in toy and "G(z)" in toy and "D(x)" in toy
+
+
+@pytest.mark.parametrize("size", [(40, 12), (80, 24), (250, 70), (60, 20)])
+async def test_any_size_draws_without_error(tmp_path: Path, size):
+    app = Dashboard(attach=make_run(tmp_path))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.resize_terminal(*size)  # and a resize while running
+        await pilot.pause(0.3)
+        assert app.is_running
+        for sel in ("#losses", "#disc", "#classes", "#samples", "#events"):
+            text_of(app, sel)  # renders at this size without raising
+
+
+async def test_keys_on_a_finished_run_say_so_and_q_exits(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        assert "not live" in text_of(app, "#events")
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        await pilot.press("q")
+        await pilot.pause(0.2)
+    assert not app.is_running
