@@ -50,3 +50,15 @@ def run_cli(
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def mnist_classifiers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A classifiers/ folder holding the embedded-MNIST digit classifier, trained once."""
+    from tui_gan.engine.classifier import get_classifier
+    from tui_gan.engine.data import load_embedded_mnist
+
+    folder = tmp_path_factory.mktemp("shared") / "classifiers"
+    train = load_embedded_mnist(True)
+    get_classifier(folder, "mnist:embedded-5k:4000", train.data.unsqueeze(1), train.targets, 10)
+    return folder
