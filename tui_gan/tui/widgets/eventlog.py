@@ -7,7 +7,10 @@ from textual.widget import Widget
 
 
 class EventLog(Widget):
-    DEFAULT_CSS = "EventLog { height: 3; padding: 0 1; border-top: solid $panel-lighten-2; }"
+    DEFAULT_CSS = """
+    EventLog { height: 3; padding: 0 1; border-top: solid $panel-lighten-2;
+               text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -28,7 +28,10 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 class RunHeader(Widget):
-    DEFAULT_CSS = "RunHeader { height: 2; background: $boost; padding: 0 1; }"
+    DEFAULT_CSS = """
+    RunHeader { height: 2; background: $boost; padding: 0 1;
+                text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

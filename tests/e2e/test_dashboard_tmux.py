@@ -1,0 +1,152 @@
+"""End to end in tmux: the real dashboard, real keys, a killed terminal, and `tui-gan stop`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+from tui_gan.engine import control
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def pane(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for(cond, timeout: float = 90, what: str = "") -> None:
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def logged_step(run: Path) -> int:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return max((json.loads(x).get("step", 0) for x in lines if '"type": "step"' in x), default=0)
+
+
+@pytest.fixture
+def session(tmp_path: Path):
+    name = f"tuigan-{os.getpid()}-{int(time.time() * 1000) % 100000}"
+    yield name
+    tmux("kill-session", "-t", name)
+    for status_file in tmp_path.glob("*/status.json"):  # never leave a run behind
+        status = json.loads(status_file.read_text())
+        if status.get("state") in control.LIVE_STATES and control.pid_alive(status["pid"]):
+            os.kill(status["pid"], 9)
+
+
+def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Path, session):
+    cmd = [
+        sys.executable,
+        "-m",
+        "tui_gan",
+        "dash",
+        "--preset",
+        "toy1d-sine",
+        "--steps",
+        "100000000",
+        "--out",
+        str(tmp_path),
+        "--set",
+        "log.log_every=10",
+    ]
+    # -u COLUMNS/LINES: Textual would take a size from them over the pane's real size.
+    env = (
+        f"-u COLUMNS -u LINES TUI_GAN_CACHE={shlex.quote(os.environ['TUI_GAN_CACHE'])} "
+        "TERM=xterm-256color"
+    )
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "100",
+        "-y",
+        "30",
+        f"cd {shlex.quote(str(REPO))} && env {env} {shlex.join(cmd)}",
+    )
+    try:
+        wait_for(lambda: "running" in pane(session) and "img/s" in pane(session), 60, "dashboard")
+    except AssertionError:
+        raise AssertionError("the dashboard did not show up:\n" + pane(session)) from None
+    runs = list(tmp_path.glob("toy1d-sine-*"))
+    assert len(runs) == 1
+    run = runs[0]
+    wait_for(lambda: logged_step(run) > 0, what="training steps")
+    screen = pane(session)
+    assert "losses" in screen and "D(x)" in screen and "D(G(z))" in screen
+    assert "real" in screen and "G(z)" in screen  # the 1-D picture
+    assert "p preset" in screen and "q quit" in screen  # keys in the footer
+
+    tmux("send-keys", "-t", session, "s")
+    wait_for(lambda: "checkpoint saved" in pane(session), 60, "the checkpoint line")
+    tmux("send-keys", "-t", session, "f")
+    tmux("send-keys", "-t", session, "?")
+    wait_for(lambda: "tui-gan keys" in pane(session), 10, "the help screen")
+    tmux("send-keys", "-t", session, "Escape")
+
+    # The SSH connection drops: the terminal and the dashboard go, the run goes on.
+    tmux("kill-session", "-t", session)
+    time.sleep(1.0)
+    dash_left = subprocess.run(["pgrep", "-f", f"tui_gan dash .*{tmp_path}"], capture_output=True)
+    assert dash_left.returncode == 1, "the dashboard process must exit with its terminal"
+    before = logged_step(run)
+    wait_for(lambda: logged_step(run) > before + 50, 60, "steps after the terminal closed")
+    assert control.run_state(run) == "running"
+
+    res = run_cli("stop", str(run))
+    assert res.returncode == 0, res.stderr
+    assert "stopped at step" in res.stdout
+    status = control.read_status(run)
+    assert status["state"] == "stopped"
+    listed = run_cli("runs", "--out", str(tmp_path))
+    assert run.name in listed.stdout and "stopped" in listed.stdout
+
+
+def test_attach_shows_a_finished_run(tmp_path: Path, session):
+    from tests.tui.fakerun import make_run
+
+    run = make_run(tmp_path)
+    cmd = [sys.executable, "-m", "tui_gan", "attach", str(run)]
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES TERM=xterm-256color "
+        f"{shlex.join(cmd)}; sleep 30",
+    )
+    wait_for(lambda: "step 400/1000" in pane(session), 30, "the recorded run")
+    screen = pane(session)
+    assert "finished" in screen and "classes" in screen and "▀" in screen
+    tmux("send-keys", "-t", session, "q")
+    wait_for(lambda: "step 400/1000" not in pane(session), 10, "exit on q")
+
+
+def test_attach_to_a_folder_that_is_no_run_is_one_line(tmp_path: Path):
+    res = run_cli("attach", str(tmp_path))
+    assert res.returncode == 2 and "not a tui-gan run directory" in res.stderr
