@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tui-gan train
+	$(BIN)/tui-gan
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -26,6 +26,7 @@ check: lint test
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tui_gan.engine.rundir import default_run_name
 
+TRAIN_NICENESS = 5
+
 
 @dataclass(frozen=True)
 class LaunchSpec:
@@ -69,7 +71,17 @@ def spawn_train(spec: LaunchSpec, run_dir: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A little below the dashboard's priority: on a CPU box training takes every core,
+            # and a key press must still reach the screen at once. On a GPU it costs nothing.
+            preexec_fn=_lower_priority,
         )
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(TRAIN_NICENESS)
+    except OSError:
+        pass
 
 
 def last_log_line(run_dir: Path) -> str:

@@ -11,7 +11,9 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 def resample(values: Sequence[float], width: int) -> list[float]:
     """Bucket means so len(result) <= width; every value lands in exactly one bucket."""
     n = len(values)
-    if n <= width or width <= 0:
+    if width <= 0:
+        return []
+    if n <= width:
         return list(values)
     out = []
     for i in range(width):

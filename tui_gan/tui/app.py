@@ -36,6 +36,7 @@ class RunRecords(Message):
 
     run_dir: Path
     records: list[dict[str, Any]]
+    reset: bool = False  # the file was rewritten (a resume): rebuild the view from these
 
 
 @dataclass
@@ -159,8 +160,8 @@ class Dashboard(App):
         tail = RunTail(run_dir / "metrics.jsonl")
         while not worker.is_cancelled:
             records = tail.read()
-            if records:
-                self.post_message(RunRecords(run_dir, records))
+            if records or tail.reset:
+                self.post_message(RunRecords(run_dir, records, tail.reset))
             proc = self.procs.get(run_dir)
             if proc is not None and proc.poll() is not None:
                 records = tail.read()  # whatever it wrote last
@@ -203,6 +204,8 @@ class Dashboard(App):
     def on_run_records(self, message: RunRecords) -> None:
         if self.view is None or message.run_dir != self.run_dir:
             return  # a record of a run we no longer show
+        if message.reset:
+            self.view = RunView.open(message.run_dir)
         for rec in message.records:
             self.view.apply(rec)
         for line in self.view.drain_events():

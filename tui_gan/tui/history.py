@@ -11,14 +11,16 @@ class History:
     """
 
     def __init__(self, capacity: int = 512):
-        self.capacity = capacity - capacity % 2
+        self.capacity = max(2, capacity - capacity % 2)  # merging works on pairs
         self.values: list[float] = []
         self.stride = 1  # raw points per stored point
         self._pending: list[float] = []
         self.last: float | None = None
+        self.count = 0  # raw points appended: a cheap "has it changed" for redraws
 
     def append(self, value: float) -> None:
         self.last = value
+        self.count += 1
         self._pending.append(value)
         if len(self._pending) < self.stride:
             return

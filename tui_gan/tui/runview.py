@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +32,19 @@ class RunTail:
         self.path = Path(path)
         self.offset = 0
         self._partial = b""
+        self._inode: int | None = None
+        self.reset = False  # the last read started over: a resume rewrote the file
 
     def read(self) -> list[dict[str, Any]]:
+        self.reset = False
         try:
             with open(self.path, "rb") as fh:
-                size = fh.seek(0, 2)
-                if size < self.offset:  # truncated by a resume: read it again
-                    self.offset, self._partial = 0, b""
+                st = os.fstat(fh.fileno())
+                # A resume replaces the file (a new inode), and it may have grown past our
+                # offset again before we look: the inode tells, the size alone would not.
+                if st.st_ino != self._inode or st.st_size < self.offset:
+                    self.reset = self._inode is not None
+                    self.offset, self._partial, self._inode = 0, b"", st.st_ino
                 fh.seek(self.offset)
                 chunk = fh.read()
         except FileNotFoundError:
@@ -49,9 +56,11 @@ class RunTail:
         out = []
         for line in lines:
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
+                rec = json.loads(line)
+            except ValueError:  # bad JSON or bytes that are not UTF-8: a torn or foreign line
                 continue
+            if isinstance(rec, dict):
+                out.append(rec)
         return out
 
 

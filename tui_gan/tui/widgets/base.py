@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from textual.widget import Widget
 
 from tui_gan.tui.runview import RunView
@@ -16,7 +18,16 @@ class ViewPanel(Widget):
         super().__init__(**kwargs)
         self.view: RunView | None = None
         self.border_title = title
+        self._drawn: Hashable = None
+
+    def signature(self, view: RunView) -> Hashable:
+        """What this panel draws from the view; it redraws only when this changes."""
+        return view.updated
 
     def update_view(self, view: RunView) -> None:
         self.view = view
-        self.refresh()
+        sig = self.signature(view)
+        if sig != self._drawn:
+            # Redrawing only what changed keeps the UI cheap while training owns the CPU.
+            self._drawn = sig
+            self.refresh()

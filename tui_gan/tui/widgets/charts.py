@@ -40,6 +40,9 @@ class LossPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("losses", **kwargs)
 
+    def signature(self, view):
+        return (view.run_dir, view.loss_g.count, view.loss_d.count)
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
         v = self.view
@@ -56,6 +59,17 @@ class DiscPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("discriminator", **kwargs)
 
+    def signature(self, view):
+        return (view.run_dir, view.d_real.count, view.d_fake.count, view.probabilities)
+
+    def update_view(self, view) -> None:
+        self.border_title = (
+            "discriminator (0.5 = equilibrium)"
+            if view.probabilities
+            else "discriminator (raw LSGAN scores)"
+        )
+        super().update_view(view)
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
         v = self.view
@@ -64,10 +78,8 @@ class DiscPanel(ViewPanel):
         w, h = self.content_size.width, self.content_size.height
         rows = max(1, h // 2)
         if v.probabilities:
-            self.border_title = "discriminator (0.5 = equilibrium)"
             lo, hi, mid = 0.0, 1.0, 0.5
         else:
-            self.border_title = "discriminator (raw LSGAN scores)"
             lo = hi = mid = None
         _series(out, "D(x)", v.d_real, w, rows, "cyan", lo, hi, mid)
         _series(

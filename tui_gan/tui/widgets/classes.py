@@ -33,6 +33,24 @@ class ClassPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("classes", **kwargs)
 
+    def signature(self, view):
+        return (view.run_dir, (view.samples or {}).get("step"))
+
+    def update_view(self, view) -> None:
+        s = view.samples
+        if s and s.get("class_counts") is not None:
+            counts, entropy = s["class_counts"], float(s["class_entropy"])
+            alarm = collapsed(counts, entropy)
+            self.set_class(alarm, "alarm")
+            self.border_title = (
+                f"classes  H={entropy:.2f}  seen {s['classes_covered']}/{len(counts)}"
+                + ("  MODE COLLAPSE" if alarm else "")
+            )
+        else:
+            self.remove_class("alarm")
+            self.border_title = "classes"
+        super().update_view(view)
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
         v = self.view
@@ -41,16 +59,9 @@ class ClassPanel(ViewPanel):
             out.append(
                 "no class counts yet" if v and v.dataset != "faces" else "no classes", style="dim"
             )
-            self.remove_class("alarm")
             return out
         counts: list[int] = s["class_counts"]
-        entropy = float(s["class_entropy"])
-        alarm = collapsed(counts, entropy)
-        self.set_class(alarm, "alarm")
-        self.border_title = (
-            f"classes  H={entropy:.2f}  seen {s['classes_covered']}/{len(counts)}"
-            + ("  MODE COLLAPSE" if alarm else "")
-        )
+        alarm = self.has_class("alarm")
         names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
         w, h = self.content_size.width, self.content_size.height
         top = max(counts) or 1

@@ -39,7 +39,10 @@ class RunHeader(Widget):
 
     def update_view(self, view: RunView) -> None:
         self.view = view
-        self.refresh()
+        sig = (view.run_dir, view.step, view.state, view.total_steps, view.time, view.device)
+        if sig != getattr(self, "_drawn", None):
+            self._drawn = sig
+            self.refresh()
 
     def render(self) -> Text:
         v = self.view

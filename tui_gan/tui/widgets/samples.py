@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from textual.strip import Strip
 
 from tui_gan.render.halfblock import UPPER_HALF_BLOCK, halfblock_cells, make_grid
 from tui_gan.tui.widgets.base import ViewPanel
@@ -66,49 +67,69 @@ def layout(tiles: np.ndarray, width: int, height_cells: int) -> np.ndarray:
     return make_grid(small[: cols * rows], ncol=cols, pad=1)
 
 
-def to_text(img: np.ndarray) -> Text:
-    out = Text(no_wrap=True, overflow="crop")
-    cache: dict[tuple, Style] = {}
+def to_strips(img: np.ndarray, width: int) -> list[Strip]:
+    """Half-block rows as Strips, padded to the panel width; built once per image and size."""
+    styles: dict[tuple, Style] = {}
+    strips = []
     for row in halfblock_cells(img):
+        segments = []
         for fg, bg in row:
-            style = cache.get((fg, bg))
+            style = styles.get((fg, bg))
             if style is None:
-                style = cache[(fg, bg)] = Style(color=f"rgb{fg}", bgcolor=f"rgb{bg}")
-            out.append(UPPER_HALF_BLOCK, style)
-        out.append("\n")
-    return out
+                style = styles[(fg, bg)] = Style(color=f"rgb{fg}", bgcolor=f"rgb{bg}")
+            segments.append(Segment(UPPER_HALF_BLOCK, style))
+        strips.append(Strip(Segment.simplify(segments)).extend_cell_length(width))
+    return strips
 
 
 class SamplePanel(ViewPanel):
+    """Drawn line by line from cached Strips: a redraw costs nothing until the image changes."""
+
     def __init__(self, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
         self.fresh = False
-        self._cache: tuple | None = None
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
+
+    def signature(self, view):
+        return (view.run_dir, (view.samples or {}).get("step"), self.fresh)
+
+    def update_view(self, view) -> None:
+        s = view.samples
+        which = "fresh samples" if self.fresh else "fixed noise"
+        at = f" @ step {s['step']}" if s else ""
+        self.border_title = f"samples: {which}{at}  (f toggles)"
+        super().update_view(view)
 
     def toggle(self) -> bool:
         self.fresh = not self.fresh
-        self.refresh()
+        if self.view is not None:
+            self.update_view(self.view)
         return self.fresh
 
-    def render(self) -> Text:
+    def _message(self, text: str) -> list[Strip]:
+        return [Strip([Segment(text, Style(dim=True))])]
+
+    def strips(self) -> list[Strip]:
         v = self.view
         s = v.samples if v else None
         if v is None or not s:
-            return Text("no samples yet", style="dim")
-        which = "fresh samples" if self.fresh else "fixed noise"
-        self.border_title = f"samples: {which} @ step {s['step']}  (f toggles)"
+            return self._message("no samples yet")
         path = v.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
         w, h = self.content_size.width, self.content_size.height
         try:
             mtime = path.stat().st_mtime_ns
         except OSError:
-            return Text(f"{path.name} not found", style="dim")
+            return self._message(f"{path.name} not found")
         key = (path, mtime, w, h)
-        if self._cache and self._cache[0] == key:
-            return self._cache[1]
-        tiles = load_tiles(path, v.image_size, int(s.get("nrow", 8)))
-        if tiles is None:
-            return Text(f"cannot read {path.name}", style="dim")
-        text = to_text(layout(tiles, w, h))
-        self._cache = (key, text)
-        return text
+        if key != self._key:
+            tiles = load_tiles(path, v.image_size, int(s.get("nrow", 8)))
+            if tiles is None:
+                return self._message(f"cannot read {path.name}")
+            self._strips = to_strips(layout(tiles, w, h), w)
+            self._key = key
+        return self._strips
+
+    def render_line(self, y: int) -> Strip:
+        strips = self.strips()
+        return strips[y] if y < len(strips) else Strip.blank(self.content_size.width)

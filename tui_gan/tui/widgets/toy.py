@@ -12,13 +12,20 @@ class ToyPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("1-D: real vs generated, D(x)", **kwargs)
 
+    def signature(self, view):
+        return (view.run_dir, (view.toy or {}).get("step"))
+
+    def update_view(self, view) -> None:
+        if view.toy:
+            self.border_title = f"1-D @ step {view.toy['step']}: real vs generated, D(x)"
+        super().update_view(view)
+
     def render(self) -> Text:
         out = Text(no_wrap=True, overflow="crop")
         v = self.view
         t = v.toy if v else None
         if not t:
             return Text("no histograms yet", style="dim")
-        self.border_title = f"1-D @ step {t['step']}: real vs generated, D(x)"
         w, h = self.content_size.width, self.content_size.height
         chart_w = max(1, w - 9)
         rows = max(1, (h - 2) // 3)

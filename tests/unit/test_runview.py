@@ -1,0 +1,385 @@
+"""Unit tests for the dashboard's run model: RunTail, RunView and display_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tui_gan.engine.control import write_status
+from tui_gan.tui.runview import MAX_EVENTS, RunTail, RunView, display_path
+
+PRESET = """name = "mnist-mlp"
+[data]
+name = "mnist"
+image_size = 28
+[model]
+family = "mlp"
+[loss]
+kind = "bce"
+"""
+
+
+def line(rec: dict) -> bytes:
+    return (json.dumps(rec) + "\n").encode()
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+# display_path --------------------------------------------------------------------------------
+
+
+def test_display_path_relative_under_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "runs" / "a" / "last.pt") == os.path.join("runs", "a", "last.pt")
+
+
+def test_display_path_unchanged_outside_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    other = tmp_path / "elsewhere" / "x.pt"
+    assert display_path(other) == str(other)
+
+
+# RunTail -------------------------------------------------------------------------------------
+
+
+def test_tail_missing_file(tmp_path: Path):
+    assert RunTail(tmp_path / "metrics.jsonl").read() == []
+
+
+def test_tail_file_that_appears_later(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    tail = RunTail(path)
+    assert tail.read() == []
+    path.write_bytes(line({"type": "start", "step": 0}))
+    assert tail.read() == [{"type": "start", "step": 0}]
+
+
+def test_tail_reads_only_new_whole_lines(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(line({"a": 1}) + b'{"b": ')
+    tail = RunTail(path)
+    assert tail.read() == [{"a": 1}]
+    assert tail.read() == []  # the unfinished line waits
+    with open(path, "ab") as fh:
+        fh.write(b"2}\n")
+    assert tail.read() == [{"b": 2}]
+    assert tail.read() == []
+    with open(path, "ab") as fh:
+        fh.write(line({"c": 3}) + line({"d": 4}))
+    assert tail.read() == [{"c": 3}, {"d": 4}]
+
+
+def test_tail_partial_line_split_across_many_writes(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b"")
+    tail = RunTail(path)
+    data = line({"type": "step", "step": 12, "loss_d": 0.5})
+    for i in range(len(data) - 1):
+        with open(path, "ab") as fh:
+            fh.write(data[i : i + 1])
+        assert tail.read() == []
+    with open(path, "ab") as fh:
+        fh.write(data[-1:])
+    assert tail.read() == [{"type": "step", "step": 12, "loss_d": 0.5}]
+
+
+def test_tail_skips_corrupt_lines(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(
+        b"not json\n"
+        + line({"a": 1})
+        + b"\n"
+        + b'{"type": "st\n'
+        + b"\x00\x00\x00\x00\n"
+        + line({"b": 2})
+    )
+    assert RunTail(path).read() == [{"a": 1}, {"b": 2}]
+
+
+def test_tail_rereads_a_truncated_file(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b"".join(line({"step": s}) for s in (1, 2, 3)))
+    tail = RunTail(path)
+    assert len(tail.read()) == 3
+    # a resume rewrites the file with the records up to its checkpoint
+    path.write_bytes(line({"step": 1}))
+    assert tail.read() == [{"step": 1}]
+    with open(path, "ab") as fh:
+        fh.write(line({"step": 2}))
+    assert tail.read() == [{"step": 2}]
+
+
+def test_tail_truncation_drops_a_pending_partial_line(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(line({"a": 1}) + b'{"b": 22222')
+    tail = RunTail(path)
+    assert tail.read() == [{"a": 1}]
+    path.write_bytes(line({"c": 3}))
+    assert tail.read() == [{"c": 3}]
+
+
+def test_tail_rewrite_that_regrew_before_the_next_read(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b"".join(line({"step": s}) for s in (1, 2, 3)))
+    tail = RunTail(path)
+    assert len(tail.read()) == 3
+    # resume: rewrite (os.replace, like RunDir.truncate_after), then the new run appends
+    new = b"".join(line({"step": s}) for s in (1, 2)) + line({"type": "start", "step": 2000})
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(new)
+    os.replace(tmp, path)
+    assert tail.read() == [{"step": 1}, {"step": 2}, {"type": "start", "step": 2000}]
+
+
+def test_tail_skips_lines_that_are_not_utf8(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(line({"a": 1}) + b"\xff\xff garbage\n" + line({"b": 2}))
+    assert RunTail(path).read() == [{"a": 1}, {"b": 2}]
+
+
+# RunView -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "preset.toml").write_text(PRESET)
+    return d
+
+
+def step_rec(step: int, **kw) -> dict:
+    rec = {
+        "type": "step",
+        "step": step,
+        "epoch": step / 100,
+        "time": step * 0.1,
+        "loss_d": 1.0 + step,
+        "loss_g": 2.0 + step,
+        "d_real": 0.6,
+        "d_fake": 0.4,
+        "img_per_s": 640.0,
+    }
+    rec.update(kw)
+    return rec
+
+
+def test_open_reads_the_preset(run_dir: Path):
+    view = RunView.open(run_dir)
+    assert view.preset == "mnist-mlp"
+    assert view.dataset == "mnist"
+    assert view.family == "mlp"
+    assert view.image_size == 28
+    assert view.probabilities is True
+    assert view.is_toy is False
+    assert view.state == "starting"
+    assert view.step == 0
+    assert view.eta is None
+
+
+def test_open_without_preset_keeps_defaults(tmp_path: Path):
+    view = RunView.open(tmp_path)
+    assert (view.preset, view.dataset, view.family) == ("?", "?", "")
+    assert view.probabilities is True
+
+
+def test_open_with_broken_preset_keeps_defaults(tmp_path: Path):
+    (tmp_path / "preset.toml").write_text("name = [unclosed\n")
+    view = RunView.open(tmp_path)
+    assert view.preset == "?"
+
+
+def test_lsgan_is_not_probabilities(run_dir: Path):
+    (run_dir / "preset.toml").write_text(PRESET.replace('"bce"', '"lsgan"'))
+    assert RunView.open(run_dir).probabilities is False
+
+
+def test_toy1d_family(run_dir: Path):
+    text = PRESET.replace('"mlp"', '"toy1d"').replace("image_size = 28", "image_size = 1")
+    (run_dir / "preset.toml").write_text(text)
+    view = RunView.open(run_dir)
+    assert view.is_toy is True
+    assert view.image_size == 1
+
+
+def test_start_record(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    assert view.state == "running"
+    assert view.total_steps == 1000
+    assert view.device == "cpu"
+    assert view.updated > 0
+    assert view.events == ["[0] run started at step 0 on cpu"]
+
+
+def test_start_rereads_the_preset(tmp_path: Path):
+    view = RunView.open(tmp_path)  # the preset is not written yet
+    assert view.preset == "?"
+    (tmp_path / "preset.toml").write_text(PRESET)
+    view.apply({"type": "start", "step": 0, "total_steps": 10, "device": "cpu"})
+    assert view.preset == "mnist-mlp"
+
+
+def test_step_records_fill_the_histories(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    for s in (10, 20, 30):
+        view.apply(step_rec(s))
+    view.apply(step_rec(40, d_real=0.9, d_fake=0.1, img_per_s=700.0))
+    assert view.step == 40
+    assert view.epoch == pytest.approx(0.4)
+    assert view.time == pytest.approx(4.0)
+    assert view.img_per_s == 700.0
+    assert view.loss_d.last == 41.0
+    assert view.loss_g.last == 42.0
+    assert view.d_real.last == 0.9
+    assert view.d_fake.last == 0.1
+    assert view.loss_d.points() == [11.0, 21.0, 31.0, 41.0]
+    assert len(view.d_real) == 4
+    assert view.drain_events() == ["[0] run started at step 0 on cpu"]  # steps are not events
+
+
+def test_step_never_goes_back_except_on_start(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    view.apply(step_rec(900))
+    view.apply(step_rec(800))
+    assert view.step == 900
+    view.apply({"type": "start", "step": 500, "total_steps": 1000, "device": "cuda"})
+    assert view.step == 500
+    assert view.device == "cuda"
+    assert view.events[-1] == "[500] run started at step 500 on cuda"
+
+
+def test_eta(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    assert view.eta is None  # no step yet
+    view.apply(step_rec(100, time=10.0))
+    assert view.eta == pytest.approx(90.0)
+    view.apply(step_rec(1000, time=100.0))
+    assert view.eta is None  # done
+
+
+def test_eta_needs_a_total(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply(step_rec(100, time=10.0))
+    assert view.total_steps == 0
+    assert view.eta is None
+
+
+def test_samples_and_toy_records_are_kept(run_dir: Path):
+    view = RunView.open(run_dir)
+    samples = {"type": "samples", "step": 50, "path": "samples/step-0000050.png"}
+    toy = {"type": "toy1d", "step": 60, "real": [0.1], "fake": [0.2]}
+    view.apply(samples)
+    view.apply(toy)
+    assert view.samples == samples
+    assert view.toy == toy
+    assert view.step == 60
+    assert view.events == []
+
+
+def test_checkpoint_event(run_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(run_dir.parent)
+    view = RunView.open(run_dir)
+    view.apply({"type": "checkpoint", "step": 100, "path": "ckpt-0000100.pt"})
+    expected = os.path.join("run", "ckpt-0000100.pt")
+    assert view.drain_events() == [f"[100] checkpoint saved: {expected}"]
+
+
+def test_pause_resume_finish(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 100, "device": "cpu"})
+    view.apply(step_rec(10))
+    view.apply({"type": "paused", "step": 10})
+    assert view.state == "paused"
+    view.apply({"type": "resumed", "step": 10})
+    assert view.state == "running"
+    view.apply({"type": "finished", "step": 100})
+    assert view.state == "finished"
+    assert view.events == [
+        "[0] run started at step 0 on cpu",
+        "[10] paused at step 10",
+        "[10] resumed at step 10",
+        "[100] run finished at step 100",
+    ]
+
+
+def test_finished_with_a_state(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "finished", "step": 42, "state": "stopped"})
+    assert view.state == "stopped"
+    assert view.events == ["[42] run stopped at step 42"]
+
+
+def test_failed(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply(step_rec(7))
+    view.apply({"type": "failed", "error": "CUDA out of memory"})
+    assert view.state == "failed"
+    assert view.error == "CUDA out of memory"
+    assert view.events == ["[7] error: CUDA out of memory"]
+    view2 = RunView.open(run_dir)
+    view2.apply({"type": "failed"})
+    assert view2.error == "failed"
+
+
+def test_unknown_record_type_is_ignored(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply({"type": "class_counts", "step": 5, "counts": [1, 2]})
+    assert view.state == "starting"
+    assert view.step == 5
+    assert view.events == []
+
+
+def test_drain_events_returns_new_lines_once(run_dir: Path):
+    view = RunView.open(run_dir)
+    assert view.drain_events() == []
+    view.apply({"type": "paused", "step": 3})
+    view.apply({"type": "resumed", "step": 3})
+    assert view.drain_events() == ["[3] paused at step 3", "[3] resumed at step 3"]
+    assert view.drain_events() == []
+    view.apply({"type": "paused", "step": 4})
+    assert view.drain_events() == ["[4] paused at step 4"]
+    assert len(view.events) == 3  # the log keeps everything
+
+
+def test_events_are_bounded(run_dir: Path):
+    view = RunView.open(run_dir)
+    for i in range(MAX_EVENTS + 50):
+        view.note(f"event {i}")
+    assert len(view.events) == MAX_EVENTS
+    assert view.events[-1] == f"[0] event {MAX_EVENTS + 49}"
+    assert view.events[0] == "[0] event 50"
+    assert len(view.drain_events()) == MAX_EVENTS + 50
+
+
+def test_refresh_state_from_status(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.refresh_state()  # no status.json: nothing changes
+    assert view.state == "starting"
+    write_status(run_dir, "paused", total_steps=500)
+    view.refresh_state()
+    assert view.state == "paused"
+    assert view.total_steps == 500
+
+
+def test_refresh_state_dead_process_reads_failed(run_dir: Path):
+    write_status(run_dir, "running", total_steps=500)
+    status = json.loads((run_dir / "status.json").read_text())
+    status["pid"] = dead_pid()
+    (run_dir / "status.json").write_text(json.dumps(status))
+    view = RunView.open(run_dir)
+    view.apply({"type": "start", "step": 0, "total_steps": 500, "device": "cpu"})
+    view.refresh_state()
+    assert view.state == "failed"
