@@ -108,3 +108,25 @@ async def test_keys_on_a_finished_run_say_so_and_q_exits(tmp_path: Path):
         await pilot.press("q")
         await pilot.pause(0.2)
     assert not app.is_running
+
+
+@pytest.mark.parametrize("protocol", ["kitty", "sixel"])
+async def test_pixel_protocols_show_the_grid_png(tmp_path: Path, protocol: str):
+    app = Dashboard(attach=make_run(tmp_path), graphics=protocol)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        panel = app.query_one("#samples")
+        assert type(panel).__name__ == "PixelSamplePanel"
+        assert panel.shown == tmp_path / "demo-run" / "samples" / "step-0000400.png"
+        assert app.query_one("#pixels").image.size == (242, 242)  # 8 x (28 + 2) + 2
+        await pilot.press("f")
+        await pilot.pause(0.1)
+        assert panel.shown.name == "fresh.png" and "fresh" in panel.border_title
+
+
+def test_graphics_choice_without_a_terminal_is_halfblock():
+    from tui_gan.tui.graphics import pick_protocol
+
+    assert pick_protocol({}) == "halfblock"  # pytest's stdout is no terminal: no probe
+    assert pick_protocol({"TUI_GAN_GRAPHICS": "sixel"}) == "sixel"
+    assert pick_protocol({"TUI_GAN_GRAPHICS": "bogus"}) == "halfblock"

@@ -45,5 +45,6 @@ def run_attach(run_dir: Path) -> None:
     if not (run_dir / "metrics.jsonl").exists() and not (run_dir / "status.json").exists():
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no metrics.jsonl)")
     from tui_gan.tui.app import Dashboard
+    from tui_gan.tui.graphics import pick_protocol
 
-    _run_app(Dashboard(attach=run_dir))
+    _run_app(Dashboard(attach=run_dir, graphics=pick_protocol()))

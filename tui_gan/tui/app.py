@@ -75,8 +75,10 @@ class Dashboard(App):
         launch: LaunchSpec | None = None,
         attach: Path | None = None,
         presets_source=None,
+        graphics: str = "halfblock",
     ):
         super().__init__()
+        self.graphics = graphics  # from graphics.pick_protocol(), probed before the app starts
         self.launch = launch
         self.run_dir: Path | None = Path(attach) if attach else None
         self.view: RunView | None = RunView.open(self.run_dir) if self.run_dir else None
@@ -97,7 +99,12 @@ class Dashboard(App):
                 yield DiscPanel(id="disc")
                 yield ClassPanel(id="classes")
             with Vertical(id="right"):
-                yield SamplePanel(id="samples")
+                if self.graphics in ("kitty", "sixel"):
+                    from tui_gan.tui.widgets.pixels import PixelSamplePanel
+
+                    yield PixelSamplePanel(self.graphics, id="samples")
+                else:
+                    yield SamplePanel(id="samples")
                 yield ToyPanel(id="toy", classes="hidden")
         yield EventLog(id="events")
         yield Footer()
@@ -243,9 +250,7 @@ class Dashboard(App):
         self.query_one("#samples").set_class(toy, "hidden")
         self.query_one("#classes").set_class(toy, "hidden")
         self.query_one("#toy").set_class(not toy, "hidden")
-        for widget in self.query(
-            "RunHeader, LossPanel, DiscPanel, ClassPanel, SamplePanel, ToyPanel"
-        ):
+        for widget in self.query("#header, #losses, #disc, #classes, #samples, #toy"):
             widget.update_view(v)
 
     # --- keys -----------------------------------------------------------------
@@ -272,7 +277,7 @@ class Dashboard(App):
             self.refresh_panels()
 
     def action_flip(self) -> None:
-        fresh = self.query_one(SamplePanel).toggle()
+        fresh = self.query_one("#samples").toggle()
         self.say("showing fresh random samples" if fresh else "showing the fixed-noise grid")
 
     def action_pick(self) -> None:

@@ -1,0 +1,57 @@
+"""Samples as real pixels through textual-image (Kitty graphics or Sixel terminals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+
+from tui_gan.tui.widgets.base import ViewPanel
+
+
+def _image_widget(protocol: str):
+    from textual_image.widget import SixelImage, TGPImage
+
+    return (SixelImage if protocol == "sixel" else TGPImage)(id="pixels")
+
+
+class PixelSamplePanel(ViewPanel):
+    """The same panel as the half-block one, with the grid PNG drawn in real pixels."""
+
+    DEFAULT_CSS = "PixelSamplePanel #pixels { width: auto; height: 1fr; }"
+
+    def __init__(self, protocol: str, **kwargs):
+        super().__init__("samples: fixed noise", **kwargs)
+        self.protocol = protocol
+        self.fresh = False
+        self.shown: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield _image_widget(self.protocol)
+
+    def signature(self, view):
+        return (view.run_dir, (view.samples or {}).get("step"), self.fresh)
+
+    def toggle(self) -> bool:
+        self.fresh = not self.fresh
+        if self.view is not None:
+            self.update_view(self.view)
+        return self.fresh
+
+    def update_view(self, view) -> None:
+        s = view.samples
+        which = "fresh samples" if self.fresh else "fixed noise"
+        at = f" @ step {s['step']}" if s else ""
+        self.border_title = f"samples: {which}{at}  (f toggles)"
+        if s and self.signature(view) != self._drawn:
+            path = view.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
+            try:
+                from PIL import Image
+
+                with Image.open(path) as img:
+                    picture = img.convert("RGB")  # loaded now: the file is replaced later
+            except OSError:
+                return
+            self.query_one("#pixels").image = picture
+            self.shown = path
+        super().update_view(view)
