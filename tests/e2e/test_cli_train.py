@@ -68,6 +68,7 @@ def test_train_writes_the_run_directory(short_run):
         assert 0 <= s["class_entropy"] <= 1 and 1 <= s["classes_covered"] <= 10
         assert (run / s["path"]).is_file()
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "fresh.png",  # the latest fresh samples, for the dashboard's random view
         "step-0000030.png",
         "step-0000060.png",
     ]
