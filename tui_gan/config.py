@@ -212,6 +212,10 @@ class LogConfig(_Section):
     """Images in the fixed-noise grid."""
     count_samples: PosInt = 1000
     """Fresh samples classified for the class counts (1-D: samples in each histogram)."""
+    eval_every: NonNegInt = 0
+    """Steps between evaluations (FID, precision/recall, coverage; 1-D: W1, KS); 0 = off."""
+    eval_n: PosInt = 2000
+    """Generated samples per periodic evaluation (`tui-gan eval` defaults to 5,000)."""
 
 
 class Preset(_Section):

@@ -148,6 +148,41 @@ def stop(
     run_stop(run_dir, timeout)
 
 
+class FidChoice(str, Enum):
+    classifier = "classifier"
+    inception = "inception"
+
+
+@app.command("eval")
+def eval_(
+    target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
+    n: Annotated[int, typer.Option("--n", min=10, help="Generated samples to score.")] = 5000,
+    fid: Annotated[FidChoice, typer.Option("--fid", help="FID features.")] = FidChoice.classifier,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Noise seed.")] = 0,
+    inception_weights: Annotated[
+        str | None, typer.Option(help="Path to the FID Inception weights file.")
+    ] = None,
+    device: DeviceOpt = None,
+) -> None:
+    """Score a checkpoint: FID, precision/recall/density/coverage, class balance (1-D: W1, KS)."""
+    from tui_gan.cli.evaluate import run_eval
+
+    run_eval(
+        target, n, fid.value, as_json, device.value if device else "auto", seed, inception_weights
+    )
+
+
+@app.command()
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
+) -> None:
+    """The runs' final metrics side by side, the best of each column marked."""
+    from tui_gan.cli.evaluate import run_compare
+
+    run_compare(runs)
+
+
 @app.command()
 def presets(
     name: Annotated[str | None, typer.Argument(help="Print this preset's resolved TOML.")] = None,

@@ -72,6 +72,14 @@ class Toy1DSnapshot:
 
 
 @dataclass(frozen=True)
+class Evaluated:
+    """A periodic evaluation: the same keys as `tui-gan eval --json`."""
+
+    step: int
+    metrics: dict
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     step: int
     path: Path
@@ -108,6 +116,7 @@ Event = (
     | StepMetrics
     | Samples
     | Toy1DSnapshot
+    | Evaluated
     | CheckpointSaved
     | Paused
     | Finished

@@ -70,6 +70,7 @@ class Trainer:
         self.spec = spec
         self.controls = controls or Controls()
         self.step = 0
+        self.eval_ctx = None  # built at the first evaluation, then reused
 
     def run(self) -> Iterator[ev.Event]:
         """Yield events until the run ends; failures end it with a Failed event, never a raise."""
@@ -203,7 +204,7 @@ class Trainer:
         self.t0 = time.perf_counter() - self.elapsed0
         last_log_t, last_log_step = time.perf_counter(), self.step
         run_t0, run_step0 = last_log_t, self.step
-        last_sampled = last_saved = -1
+        last_sampled = last_saved = last_eval = -1
 
         while self.step < self.total:
             if c.stop.is_set():
@@ -225,6 +226,9 @@ class Trainer:
             if log.sample_every and self.step % log.sample_every == 0:
                 yield from self._sample()
                 last_sampled = self.step
+            if log.eval_every and self.step % log.eval_every == 0:
+                yield from self._evaluate()
+                last_eval = self.step
             if (log.checkpoint_every and self.step % log.checkpoint_every == 0) or c.save.is_set():
                 c.save.clear()
                 yield self._checkpoint()
@@ -237,6 +241,8 @@ class Trainer:
             )
         if last_sampled != self.step and self.step > 0:
             yield from self._sample()
+        if log.eval_every and last_eval != self.step and self.step > 0:
+            yield from self._evaluate()  # a run's final numbers, for `tui-gan compare`
         if last_saved != self.step:
             yield self._checkpoint()
         elapsed = self.elapsed()
@@ -356,6 +362,33 @@ class Trainer:
             covered,
         )
 
+    def _evaluate(self) -> Iterator[ev.Event]:
+        from tui_gan.engine.evaluate import build_context, evaluate
+
+        if self.eval_ctx is None:
+            cache = self.spec.classifier_dir or (self.rd.path.parent / "classifiers")
+            self.eval_ctx = build_context(
+                self.preset, self.device, cache, data=self.data, classifier=self.classifier
+            )
+            if not self.eval_ctx.toy and self.eval_ctx.classifier is None:
+                yield ev.Notice(
+                    "eval_every: this data set has no classifier; no evaluations", "warning"
+                )
+        if not self.eval_ctx.toy and self.eval_ctx.classifier is None:
+            return
+        n = self.preset.log.eval_n
+        result = evaluate(self.task, self.eval_ctx, n=n, seed=self.preset.train.seed + self.step)
+        self.rd.log(
+            {
+                "type": "eval",
+                "step": self.step,
+                "epoch": self.epoch(),
+                "time": round(self.elapsed(), 3),
+                **_rounded_dict(result),
+            }
+        )
+        yield ev.Evaluated(self.step, result)
+
     def _toy_snapshot(self) -> ev.Toy1DSnapshot:
         t, n = self.target, self.preset.log.count_samples
         g = self._eval_generator()
@@ -422,6 +455,10 @@ class Trainer:
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:
     return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+
+
+def _rounded_dict(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in d.items()}
 
 
 def _rounded(a: np.ndarray) -> list[float]:

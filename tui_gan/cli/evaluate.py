@@ -1,0 +1,158 @@
+"""`tui-gan eval` and `tui-gan compare`: a checkpoint's metrics, and runs side by side."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui_gan.errors import UsageError
+
+LOWER_IS_BETTER = {"fid", "class_kl", "w1", "ks"}
+IMAGE_COLUMNS = (
+    "fid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "class_entropy",
+    "classes_covered",
+    "class_kl",
+)
+TOY_COLUMNS = ("w1", "ks")
+
+
+def evaluate_checkpoint(
+    target: str,
+    n: int,
+    fid: str,
+    device: str,
+    seed: int = 0,
+    inception_weights: str | None = None,
+) -> dict[str, Any]:
+    from tui_gan.cli.sample import load_gan
+    from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
+    from tui_gan.engine.data import load_images
+    from tui_gan.engine.evaluate import build_context, evaluate
+
+    path = resolve_checkpoint(target)
+    if fid == "inception":
+        from tui_gan.engine.metrics import inception_weights as find_weights
+
+        find_weights(inception_weights)  # say where the weights go before any slow work
+    gan = load_gan(str(path), device)
+    data = None
+    if gan.preset.data.name != "toy1d":
+        data = load_images(gan.preset)
+        if data.note:
+            print(f"note: {data.note}", file=sys.stderr)
+    ctx = build_context(gan.preset, gan.device, path.parent.parent / "classifiers", data=data)
+    result = evaluate(gan, ctx, n=n, seed=seed, fid=fid, inception_weights=inception_weights)
+    return {"checkpoint": str(path), "step": int(load_checkpoint(path)["step"]), **result}
+
+
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if key not in ("fid",) else f"{value:.3f}"
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def run_eval(
+    target: str,
+    n: int,
+    fid: str,
+    as_json: bool,
+    device: str,
+    seed: int,
+    inception_weights: str | None,
+) -> None:
+    result = evaluate_checkpoint(target, n, fid, device, seed, inception_weights)
+    if as_json:
+        print(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result['checkpoint']} (step {result['step']})",
+        box=None,
+        show_header=True,
+        header_style="bold",
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("what it says", style="dim")
+    notes = {
+        "fid": f"Frechet distance on {result.get('fid_features', '')} features; lower is better",
+        "precision": "share of samples on the real manifold (quality)",
+        "recall": "share of the real manifold the samples reach (diversity)",
+        "density": "how many real neighbourhoods hold each sample (~1 for a good G)",
+        "coverage": "share of real points with a sample nearby; drops when modes go",
+        "class_entropy": "class histogram entropy, 1 = all classes equally",
+        "classes_covered": "classes seen among the samples",
+        "class_kl": "KL(generated classes || real classes); 0 is ideal",
+        "w1": "Wasserstein-1 distance to the real density; lower is better",
+        "ks": "Kolmogorov-Smirnov statistic; lower is better",
+        "n": "generated samples used",
+        "n_real": "real samples in the FID statistics",
+        "n_prdc": "samples per side for precision/recall/density/coverage",
+    }
+    for key, value in result.items():
+        if key in ("checkpoint", "step", "fid_features"):
+            continue
+        table.add_row(key, _fmt(key, value), notes.get(key, ""))
+    Console().print(table)
+
+
+def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
+    """The run's last eval record, or an evaluation of its last.pt when it logged none."""
+    from tui_gan.engine.rundir import read_metrics
+
+    evals = [r for r in read_metrics(run / "metrics.jsonl") if r.get("type") == "eval"]
+    if evals:
+        return evals[-1], "logged"
+    if not (run / "last.pt").is_file():
+        raise UsageError(f"{run}: no eval records and no last.pt to evaluate")
+    from tui_gan.engine.evaluate import DEFAULT_N
+
+    return evaluate_checkpoint(str(run), DEFAULT_N, "classifier", "auto"), "evaluated now"
+
+
+def run_compare(runs: list[Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = [(run, *final_metrics(run)) for run in runs]
+    toy = all("w1" in m for _, m, _ in rows)
+    columns = TOY_COLUMNS if toy else IMAGE_COLUMNS
+    best: dict[str, float] = {}
+    for col in columns:
+        values = [m[col] for _, m, _ in rows if isinstance(m.get(col), int | float)]
+        if values:
+            best[col] = min(values) if col in LOWER_IS_BETTER else max(values)
+    table = Table(
+        box=None,
+        header_style="bold",
+        caption="* best in its column; "
+        + "lower is better for "
+        + ", ".join(c for c in columns if c in LOWER_IS_BETTER),
+    )
+    table.add_column("run", no_wrap=True)
+    table.add_column("step", justify="right")
+    for col in columns:
+        table.add_column(col, justify="right")
+    table.add_column("n", justify="right")
+    table.add_column("source", style="dim")
+    for run, m, source in rows:
+        cells = []
+        for col in columns:
+            v = m.get(col)
+            text = "--" if v is None else _fmt(col, v)
+            cells.append(
+                f"[bold green]{text}*[/]" if v is not None and v == best.get(col) else text
+            )
+        table.add_row(run.name, str(m.get("step", "?")), *cells, str(m.get("n", "?")), source)
+    Console().print(table)
