@@ -125,6 +125,32 @@ def make_run(
                 "n": 1000,
             }
         )
+    for k, s in enumerate(range(100, steps + 1, 100)):  # periodic evaluations
+        if toy:
+            recs.append(
+                {
+                    "type": "eval",
+                    "step": s,
+                    "w1": round(0.5 / (k + 1), 4),
+                    "ks": round(0.3 / (k + 1), 4),
+                    "n": 2000,
+                }
+            )
+            continue
+        fall = collapse and s == steps  # a collapse shows as recall and coverage falling
+        recs.append(
+            {
+                "type": "eval",
+                "step": s,
+                "fid": round(40.0 / (k + 1), 3),
+                "precision": 0.9,
+                "recall": 0.05 if fall else 0.3 + 0.05 * k,
+                "density": 0.8,
+                "coverage": 0.08 if fall else 0.4 + 0.05 * k,
+                "class_kl": 0.1,
+                "n": 2000,
+            }
+        )
     recs.append({"type": "checkpoint", "step": steps, "path": f"ckpt-{steps:07d}.pt", "time": 10.0})
     if state != "running":
         recs.append(

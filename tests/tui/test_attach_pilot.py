@@ -130,3 +130,23 @@ def test_graphics_choice_without_a_terminal_is_halfblock():
     assert pick_protocol({}) == "halfblock"  # pytest's stdout is no terminal: no probe
     assert pick_protocol({"TUI_GAN_GRAPHICS": "sixel"}) == "sixel"
     assert pick_protocol({"TUI_GAN_GRAPHICS": "bogus"}) == "halfblock"
+
+
+async def test_quality_panel_shows_the_fid_trend_and_latest_values(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        panel = app.query_one("#quality")
+        assert not panel.has_class("hidden")
+        text = text_of(app, "#quality")
+        assert "FID" in text and "10.000" in text  # the last of 40/1, 40/2, 40/3, 40/4
+        assert "R0.45" in text and "C0.55" in text
+        assert "step 400" in panel.border_title and "n=2000" in panel.border_title
+
+
+async def test_falling_coverage_raises_the_collapse_alarm(tmp_path: Path):
+    run = make_run(tmp_path, collapse=True)
+    app = Dashboard(attach=run)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "coverage fell" in app.query_one("#classes").border_title

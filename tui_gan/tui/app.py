@@ -22,6 +22,7 @@ from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
 from tui_gan.tui.widgets.eventlog import EventLog
 from tui_gan.tui.widgets.header import RunHeader
+from tui_gan.tui.widgets.quality import QualityPanel
 from tui_gan.tui.widgets.samples import SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
 
@@ -56,7 +57,8 @@ class Dashboard(App):
     LossPanel, DiscPanel { height: 1fr; min-height: 3; }
     ClassPanel { height: 12; min-height: 3; }
     ClassPanel.alarm { border: heavy $error; border-title-color: $error; }
-    SamplePanel, ToyPanel { height: 1fr; }
+    #samples, ToyPanel { height: 1fr; }
+    QualityPanel { height: 4; }
     .hidden { display: none; }
     """
     TITLE = "tui-gan"
@@ -106,6 +108,7 @@ class Dashboard(App):
                 else:
                     yield SamplePanel(id="samples")
                 yield ToyPanel(id="toy", classes="hidden")
+                yield QualityPanel(id="quality", classes="hidden")
         yield EventLog(id="events")
         yield Footer()
 
@@ -250,7 +253,8 @@ class Dashboard(App):
         self.query_one("#samples").set_class(toy, "hidden")
         self.query_one("#classes").set_class(toy, "hidden")
         self.query_one("#toy").set_class(not toy, "hidden")
-        for widget in self.query("#header, #losses, #disc, #classes, #samples, #toy"):
+        self.query_one("#quality").set_class(v.last_eval is None, "hidden")
+        for widget in self.query("#header, #losses, #disc, #classes, #samples, #toy, #quality"):
             widget.update_view(v)
 
     # --- keys -----------------------------------------------------------------

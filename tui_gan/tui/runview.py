@@ -84,6 +84,9 @@ class RunView:
     loss_g: History = field(default_factory=History)
     d_real: History = field(default_factory=History)
     d_fake: History = field(default_factory=History)
+    fid: History = field(default_factory=History)  # FID (1-D: W1) over the run's evals
+    last_eval: dict[str, Any] | None = None
+    best_eval: dict[str, float] = field(default_factory=dict)  # best recall/coverage so far
     samples: dict[str, Any] | None = None
     toy: dict[str, Any] | None = None
     events: list[str] = field(default_factory=list)
@@ -151,6 +154,12 @@ class RunView:
             self.samples = rec
         elif kind == "toy1d":
             self.toy = rec
+        elif kind == "eval":
+            self.last_eval = rec
+            self.fid.append(rec["fid"] if "fid" in rec else rec.get("w1", 0.0))
+            for key in ("recall", "coverage"):
+                if key in rec:
+                    self.best_eval[key] = max(self.best_eval.get(key, 0.0), rec[key])
         elif kind == "checkpoint":
             self.note(f"checkpoint saved: {display_path(self.run_dir / rec['path'])}")
         elif kind == "paused":
@@ -174,6 +183,15 @@ class RunView:
             return
         self.state = run_state(self.run_dir)
         self.total_steps = int(status.get("total_steps", self.total_steps) or self.total_steps)
+
+    def eval_alarm(self) -> str | None:
+        """Why the latest eval looks like collapse: recall or coverage fell to half its best."""
+        e = self.last_eval or {}
+        for key in ("coverage", "recall"):
+            best = self.best_eval.get(key, 0.0)
+            if key in e and best >= 0.1 and e[key] < 0.5 * best:
+                return f"{key} fell {best:.2f}->{e[key]:.2f}"
+        return None
 
     @property
     def eta(self) -> float | None:

@@ -34,17 +34,19 @@ class ClassPanel(ViewPanel):
         super().__init__("classes", **kwargs)
 
     def signature(self, view):
-        return (view.run_dir, (view.samples or {}).get("step"))
+        return (view.run_dir, (view.samples or {}).get("step"), view.fid.count)
 
     def update_view(self, view) -> None:
         s = view.samples
         if s and s.get("class_counts") is not None:
             counts, entropy = s["class_counts"], float(s["class_entropy"])
-            alarm = collapsed(counts, entropy)
+            eval_alarm = view.eval_alarm()
+            alarm = collapsed(counts, entropy) or eval_alarm is not None
             self.set_class(alarm, "alarm")
             self.border_title = (
                 f"classes  H={entropy:.2f}  seen {s['classes_covered']}/{len(counts)}"
                 + ("  MODE COLLAPSE" if alarm else "")
+                + (f" ({eval_alarm})" if eval_alarm else "")
             )
         else:
             self.remove_class("alarm")

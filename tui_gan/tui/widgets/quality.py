@@ -1,0 +1,47 @@
+"""The evaluation panel: FID (1-D: W1) over the run and the latest precision/recall/coverage."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui_gan.render.spark import sparkline
+from tui_gan.tui.widgets.base import ViewPanel
+
+
+class QualityPanel(ViewPanel):
+    def __init__(self, **kwargs):
+        super().__init__("quality", **kwargs)
+
+    def signature(self, view):
+        return (view.run_dir, view.fid.count)
+
+    def update_view(self, view) -> None:
+        e = view.last_eval
+        if e:
+            self.border_title = f"quality @ step {e['step']}  (n={e.get('n', '?')})"
+        super().update_view(view)
+
+    def render(self) -> Text:
+        out = Text(no_wrap=True, overflow="crop")
+        v = self.view
+        e = v.last_eval if v else None
+        if not e:
+            return Text("no evaluations (set log.eval_every)", style="dim")
+        w = self.content_size.width
+        name = "FID" if "fid" in e else "W1"
+        value = e.get("fid", e.get("w1", 0.0))
+        out.append(f"{name:<4}{value:>8.3f} ", style="bold")
+        # Lower is better, so the trend reads as falling bars when G improves.
+        out.append(sparkline(v.fid.points(), max(1, w - 14)) + "\n", style="cyan")
+        if "fid" in e:
+            parts = [
+                ("P", "precision"),
+                ("R", "recall"),
+                ("D", "density"),
+                ("C", "coverage"),
+                ("KL", "class_kl"),
+            ]
+            out.append(" ".join(f"{s}{e[k]:.2f}" for s, k in parts if k in e))
+        else:
+            out.append(f"KS {e.get('ks', 0.0):.3f}")
+        return out
