@@ -20,7 +20,8 @@ def test_engine_imports_without_textual_or_rich():
     mods = _modules_after(
         "import tui_gan.engine.trainer, tui_gan.engine.data, tui_gan.engine.classifier,"
         " tui_gan.engine.checkpoint, tui_gan.engine.toy1d, tui_gan.engine.models.mlp,"
-        " tui_gan.engine.models.dcgan, tui_gan.engine.models.faces, tui_gan.engine.models.toy1d"
+        " tui_gan.engine.models.dcgan, tui_gan.engine.models.faces, tui_gan.engine.models.toy1d,"
+        " tui_gan.engine.metrics, tui_gan.engine.evaluate, tui_gan.engine.control"
     )
     assert "torch" in mods  # the import really happened
     assert not {m for m in mods if m.split(".")[0] in ("textual", "rich")}
@@ -34,3 +35,10 @@ def test_help_does_not_import_torch():
     )
     assert "typer" in mods
     assert not {m for m in mods if m.split(".")[0] in ("torch", "torchvision", "textual")}
+
+
+def test_dashboard_modules_do_not_import_torch():
+    # The first frame must not wait for torch: the dashboard reads the run directory only.
+    mods = _modules_after("import tui_gan.tui.app, tui_gan.cli.dash, tui_gan.launch")
+    assert "textual" in mods
+    assert "torch" not in mods
