@@ -27,6 +27,7 @@ check: lint test
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/eval_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
