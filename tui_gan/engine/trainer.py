@@ -91,6 +91,10 @@ class Trainer:
             if hasattr(self, "rd"):
                 self.rd.close()
 
+    def _notice(self, message: str, level: str = "info") -> ev.Notice:
+        self.rd.log({"type": "notice", "step": self.step, "level": level, "message": message})
+        return ev.Notice(message, level)
+
     def _failed(self, message: str, exit_code: int = 1, details=None) -> ev.Failed:
         if hasattr(self, "rd"):  # the record says why, for attach and `tui-gan runs`
             self.rd.log({"type": "failed", "step": self.step, "error": message})
@@ -128,7 +132,7 @@ class Trainer:
 
             self.data = load_images(preset)
             if self.data.note:
-                yield ev.Notice(self.data.note, "warning")
+                yield self._notice(self.data.note, "warning")
             self.source = BatchSource(self.data, preset.train.batch_size, seed, self.device)
             channels, self.num_classes = self.data.channels, self.data.num_classes
 
@@ -169,7 +173,7 @@ class Trainer:
         assert self.data is not None and self.data.images is not None
         cache = self.spec.classifier_dir or (self.rd.path.parent / "classifiers")
         if not cache_path(cache, self.data.source).is_file():
-            yield ev.Notice(f"training the {self.data.name} classifier for class counts (once)")
+            yield self._notice(f"training the {self.data.name} classifier for class counts (once)")
         model, _ = get_classifier(
             cache, self.data.source, self.data.images, self.data.labels, self.num_classes
         )
@@ -371,7 +375,7 @@ class Trainer:
                 self.preset, self.device, cache, data=self.data, classifier=self.classifier
             )
             if not self.eval_ctx.toy and self.eval_ctx.classifier is None:
-                yield ev.Notice(
+                yield self._notice(
                     "eval_every: this data set has no classifier; no evaluations", "warning"
                 )
         if not self.eval_ctx.toy and self.eval_ctx.classifier is None:

@@ -171,6 +171,9 @@ class RunView:
         elif kind == "finished":
             self.state = rec.get("state", "finished")
             self.note(f"run {self.state} at step {rec['step']}")
+        elif kind == "notice":
+            prefix = "warning: " if rec.get("level") == "warning" else ""
+            self.note(prefix + rec.get("message", ""))
         elif kind == "failed":
             self.state = "failed"
             self.error = rec.get("error", "failed")
