@@ -93,6 +93,8 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     assert len(runs) == 1
     run = runs[0]
     wait_for(lambda: logged_step(run) > 0, what="training steps")
+    # The screen catches up within a refresh or two of the first records.
+    wait_for(lambda: "G(z)" in pane(session) and "toy1d-sine " in pane(session), 30, "the 1-D view")
     screen = pane(session)
     assert "losses" in screen and "D(x)" in screen and "D(G(z))" in screen
     assert "real" in screen and "G(z)" in screen  # the 1-D picture

@@ -11,9 +11,10 @@ from tui_gan.tui.app import Dashboard
 
 
 async def settle(pilot) -> None:
-    for _ in range(30):
+    for _ in range(50):
         await pilot.pause(0.1)
-        if pilot.app.view and pilot.app.view.step > 0:
+        # Records read and drawn: the view has them and no refresh is pending.
+        if pilot.app.view and pilot.app.view.step > 0 and not pilot.app.dirty:
             break
     await pilot.pause(0.4)
 

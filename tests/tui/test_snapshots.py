@@ -12,9 +12,10 @@ from tui_gan.tui.app import Dashboard
 
 async def _settle(pilot) -> None:
     # The tail worker reads the records, then the 4 Hz refresh draws them.
-    for _ in range(20):
+    for _ in range(50):
         await pilot.pause(0.1)
-        if pilot.app.view and pilot.app.view.step > 0:
+        # Records read and drawn: the view has them and no refresh is pending.
+        if pilot.app.view and pilot.app.view.step > 0 and not pilot.app.dirty:
             break
     await pilot.pause(0.4)
 
