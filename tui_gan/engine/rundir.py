@@ -48,6 +48,7 @@ class RunDir:
 
     def truncate_after(self, step: int) -> None:
         """On resume: drop records past the checkpoint, which the resumed run writes again."""
+        self.close()  # an open handle would keep appending to the replaced file
         if not self.metrics_path.exists():
             return
         kept = []

@@ -1,0 +1,34 @@
+"""The run directory's metrics log: resume truncation keeps later writes in the live file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_gan.engine.rundir import RunDir, read_metrics
+
+
+def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
+    rd = RunDir(tmp_path / "run")
+    rd.create()
+    for step in (10, 20, 30):
+        rd.log({"type": "step", "step": step})
+    rd.log({"type": "finished", "step": 30})
+    rd.log({"type": "notice", "step": 0, "message": "logged before the resume truncates"})
+    rd.truncate_after(20)
+    rd.log({"type": "step", "step": 30})
+    rd.close()
+    recs = read_metrics(rd.metrics_path)
+    assert [(r["type"], r["step"]) for r in recs] == [
+        ("step", 10),
+        ("step", 20),
+        ("notice", 0),
+        ("step", 30),
+    ]
+
+
+def test_prune_keeps_the_newest_checkpoints(tmp_path: Path):
+    rd = RunDir(tmp_path)
+    for step in (1, 2, 3, 4):
+        rd.ckpt_path(step).write_bytes(b"x")
+    rd.prune(2)
+    assert [p.name for p in rd.checkpoints()] == ["ckpt-0000003.pt", "ckpt-0000004.pt"]
