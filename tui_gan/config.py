@@ -102,6 +102,13 @@ def _string(v: Any) -> str:
     return v
 
 
+def _eval_n(v: Any) -> int:
+    x = _integer(v, "an integer >= 10")
+    if x < 10:  # the k-NN metrics need more samples than neighbours
+        raise PydanticCustomError("expected", "an integer >= 10")
+    return x
+
+
 PosFloat = Annotated[float, BeforeValidator(_positive_float)]
 NonNegFloat = Annotated[float, BeforeValidator(_nonneg_float)]
 UnitFloat = Annotated[float, BeforeValidator(_unit_float)]
@@ -214,7 +221,7 @@ class LogConfig(_Section):
     """Fresh samples classified for the class counts (1-D: samples in each histogram)."""
     eval_every: NonNegInt = 0
     """Steps between evaluations (FID, precision/recall, coverage; 1-D: W1, KS); 0 = off."""
-    eval_n: PosInt = 2000
+    eval_n: Annotated[int, BeforeValidator(_eval_n)] = 2000
     """Generated samples per periodic evaluation (`tui-gan eval` defaults to 5,000)."""
 
 
@@ -240,6 +247,8 @@ class Preset(_Section):
             )
         if self.model.family == "faces-dcgan" and self.data.image_size != 24:
             raise PydanticCustomError("expected", "data.image_size = 24 for faces-dcgan")
+        if self.data.name in ("mnist", "fashion-mnist") and self.data.image_size != 28:
+            raise PydanticCustomError("expected", "data.image_size = 28 for MNIST data sets")
         if self.model.family == "dcgan" and self.data.image_size != 28:
             raise PydanticCustomError("expected", "data.image_size = 28 for dcgan")
         return self

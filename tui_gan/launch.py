@@ -64,22 +64,24 @@ def spawn_train(spec: LaunchSpec, run_dir: Path) -> subprocess.Popen:
         args += ["--set", o]
     args += list(spec.extra)
     with open(run_dir / "train.log", "ab") as log:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # A little below the dashboard's priority: on a CPU box training takes every core,
-            # and a key press must still reach the screen at once. On a GPU it costs nothing.
-            preexec_fn=_lower_priority,
         )
+    _lower_priority(proc.pid)
+    return proc
 
 
-def _lower_priority() -> None:
+def _lower_priority(pid: int) -> None:
+    # A little below the dashboard's priority: on a CPU box training takes every core, and
+    # a key press must still reach the screen at once. On a GPU it costs nothing. Set after
+    # the start (not in preexec_fn, which is unsafe once the app runs threads).
     try:
-        os.nice(TRAIN_NICENESS)
+        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + TRAIN_NICENESS)
     except OSError:
         pass
 

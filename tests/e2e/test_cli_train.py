@@ -231,3 +231,19 @@ def test_other_presets_train_end_to_end(preset: str, runs_dir: Path):
         assert abs(sum(snap["real_hist"]) - 1) < 0.01
     else:
         assert records(run, "samples")[-1]["classes_covered"] >= 1
+
+
+def test_not_a_run_checkpoint_and_a_live_resume_are_one_line(runs_dir: Path, tmp_path: Path):
+    classifier = next((runs_dir / "classifiers").glob("*.pt"))
+    res = run_cli("sample", str(classifier))
+    assert res.returncode == 2 and "not a tui-gan run checkpoint" in res.stderr
+    live = tmp_path / "live"
+    live.mkdir()
+    (live / "last.pt").write_bytes(b"")
+    (live / "status.json").write_text(
+        json.dumps(
+            {"state": "running", "pid": os.getpid(), "host": __import__("socket").gethostname()}
+        )
+    )
+    res = run_cli("train", "--resume", str(live))
+    assert res.returncode == 2 and "still training" in res.stderr

@@ -38,7 +38,9 @@ def run_dash(
     spec = LaunchSpec(
         preset=preset, overrides=overrides, out=Path(out), name=name, resume=resume, extra=extra
     )
-    _run_app(Dashboard(launch=spec))
+    from tui_gan.tui.graphics import pick_protocol
+
+    _run_app(Dashboard(launch=spec, graphics=pick_protocol()))
 
 
 def run_attach(run_dir: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.trainer import preset_from_checkpoint
@@ -20,7 +20,7 @@ from tui_gan.errors import UsageError
 def load_gan(target: str, device: str = "auto") -> GAN:
     """Rebuild G and D from a checkpoint, on the device (optimizer state is left out)."""
     path = resolve_checkpoint(target)
-    state = load_checkpoint(path)
+    state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
     gan = GAN(preset, channels=1, device=pick_device(device))
     gan.load_state_dict({"G": state["G"], "D": state["D"]})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from tui_gan.config import Preset, apply_overrides, validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
-from tui_gan.engine.control import RemoteControl
+from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
+from tui_gan.engine.control import LIVE_STATES, RemoteControl, run_state
 from tui_gan.engine.rundir import default_run_name
 from tui_gan.engine.trainer import Controls, RunSpec, Trainer
 from tui_gan.errors import UsageError
@@ -52,7 +52,9 @@ def resolve_run(
     """Which preset, which run directory, and which checkpoint to continue from."""
     if resume:
         ckpt = resolve_checkpoint(resume)
-        state = load_checkpoint(ckpt)
+        if run_state(ckpt.parent) in LIVE_STATES:
+            raise UsageError(f"{ckpt.parent} is still training; stop it first: tui-gan stop")
+        state = load_run_checkpoint(ckpt)
         raw = apply_overrides(state["preset"], overrides)
         resolved: Preset = validate(raw, f"{ckpt} (preset)")
         return RunSpec(
@@ -60,7 +62,7 @@ def resolve_run(
         )
     resolved = load_preset(preset, overrides)
     run_dir = Path(out) / (name or default_run_name(resolved.name))
-    if (run_dir / "last.pt").exists():
+    if (run_dir / "last.pt").exists() or run_state(run_dir) in LIVE_STATES:
         raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
     return RunSpec(resolved, run_dir, classifier_dir=Path(out) / "classifiers")
 
@@ -133,6 +135,12 @@ def _summary(e: ev.Finished, run_dir: Path | None) -> str:
     )
 
 
+def _print_failure(e: ev.Failed) -> None:
+    if e.exit_code == 1 and e.details:  # a bug, not bad input: the traceback helps a report
+        print("\n".join(e.details), file=sys.stderr)
+    print(f"tui-gan: {e.error}", file=sys.stderr, flush=True)
+
+
 class PlainReporter:
     """For logs and nohup: a line at most every few seconds, and every notice in full."""
 
@@ -167,7 +175,7 @@ class PlainReporter:
         elif isinstance(e, ev.Finished):
             self.out(_summary(e, self.run_dir))
         elif isinstance(e, ev.Failed):
-            print(f"tui-gan: {e.error}", file=sys.stderr, flush=True)
+            _print_failure(e)
 
     def close(self) -> None:
         pass
@@ -233,7 +241,7 @@ class RichReporter:
             self.console.print(_summary(e, self.run_dir))
         elif isinstance(e, ev.Failed):
             p.stop()
-            self.err.print(f"tui-gan: {e.error}", markup=False, highlight=False)
+            _print_failure(e)
 
     def close(self) -> None:
         self.progress.stop()

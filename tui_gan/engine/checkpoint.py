@@ -67,6 +67,17 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise CheckpointError(f"{path}: not a readable tui-gan checkpoint ({err})") from None
 
 
+RUN_KEYS = ("preset", "G", "D", "step")
+
+
+def load_run_checkpoint(path: Path) -> dict[str, Any]:
+    """A training checkpoint (not, say, a cached classifier), or one clear error."""
+    state = load_checkpoint(path)
+    if not isinstance(state, dict) or not all(k in state for k in RUN_KEYS):
+        raise CheckpointError(f"{path}: not a tui-gan run checkpoint (no G, D, preset, step)")
+    return state
+
+
 def resolve_checkpoint(target: str | Path) -> Path:
     """A checkpoint file, or a run directory (its last.pt)."""
     p = Path(target)
@@ -89,7 +100,9 @@ def rng_state() -> dict[str, Any]:
         },
         "torch": torch.get_rng_state(),
     }
-    if torch.cuda.is_available():
+    # Only a run that uses CUDA has CUDA state to keep; asking would initialise CUDA on a
+    # GPU box even for a --device cpu run.
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -108,4 +121,6 @@ def set_rng_state(state: dict[str, Any]) -> None:
     )
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        cuda_states = state["cuda"][: torch.cuda.device_count()]  # fewer GPUs than at save
+        for i, s in enumerate(cuda_states):
+            torch.cuda.set_rng_state(s, i)

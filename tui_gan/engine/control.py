@@ -79,6 +79,8 @@ def request(run_dir: Path, **changes: Any) -> bool:
     status = read_status(run_dir)
     if not status or status.get("state") not in LIVE_STATES:
         return False
+    if status.get("host") != socket.gethostname():
+        return False  # a run directory shared over the network: its process is not ours
     ctl = _read_json(run_dir / CONTROL) or {"pause": False, "save": 0, "stop": False}
     if changes.pop("save", False):
         ctl["save"] = int(ctl.get("save", 0)) + 1
@@ -86,8 +88,8 @@ def request(run_dir: Path, **changes: Any) -> bool:
     _write_json(run_dir / CONTROL, ctl)
     try:
         os.kill(int(status["pid"]), WAKE)
-    except (ProcessLookupError, KeyError, TypeError):
-        return False
+    except (OSError, KeyError, TypeError, ValueError):
+        return False  # gone, or a reused pid we may not signal
     return True
 
 

@@ -71,6 +71,7 @@ class Trainer:
         self.controls = controls or Controls()
         self.step = 0
         self.eval_ctx = None  # built at the first evaluation, then reused
+        self.resume_note: str | None = None
 
     def run(self) -> Iterator[ev.Event]:
         """Yield events until the run ends; failures end it with a Failed event, never a raise."""
@@ -150,6 +151,8 @@ class Trainer:
         if state is not None:
             self._restore(state)
             self.rd.truncate_after(self.step)
+            if self.resume_note:
+                yield self._notice(self.resume_note, "warning")
         self.classifier = None
         if self.num_classes and self.data is not None and self.data.images is not None:
             yield from self._load_classifier()
@@ -184,7 +187,14 @@ class Trainer:
         self.step = int(state["step"])
         self.elapsed0 = float(state.get("elapsed", 0.0))
         self.fixed_noise = state["fixed_noise"].to(self.device)
-        self.gen.set_state(state["rng"]["train_gen"])
+        try:
+            self.gen.set_state(state["rng"]["train_gen"])
+        except RuntimeError:  # saved on another kind of device: its generator state won't fit
+            self.gen.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
+            self.resume_note = (
+                "resumed on a different device: the noise stream is reseeded, so this run "
+                "no longer repeats a straight run step for step"
+            )
         set_rng_state(state["rng"])
         self.acc = state["metrics_acc"].to(self.device)
         self.acc_n = int(state["metrics_acc_n"])
@@ -238,6 +248,10 @@ class Trainer:
                 yield self._checkpoint()
                 last_saved = self.step
 
+        if last_saved != self.step:
+            # Before the partial log below empties the accumulator: a resume then averages
+            # the same steps into its next record as a straight run would.
+            yield self._checkpoint()
         if self.acc_n:
             now = time.perf_counter()
             yield self._log_step(
@@ -247,8 +261,6 @@ class Trainer:
             yield from self._sample()
         if log.eval_every and last_eval != self.step and self.step > 0:
             yield from self._evaluate()  # a run's final numbers, for `tui-gan compare`
-        if last_saved != self.step:
-            yield self._checkpoint()
         elapsed = self.elapsed()
         rate = (self.step - run_step0) * imgs_per_step / max(time.perf_counter() - run_t0, 1e-9)
         state = c.stop_state if self.step < self.total else "finished"
@@ -430,6 +442,12 @@ class Trainer:
         return snap
 
     def _checkpoint(self) -> ev.CheckpointSaved:
+        # Never let a diverged model replace the last good checkpoint (one sync per save).
+        if self.acc_n and not bool(torch.isfinite(self.acc).all()):
+            raise TuiGanError(
+                f"non-finite loss before step {self.step}: not saved; lower the learning "
+                "rates or try --set loss.kind=lsgan; the last good checkpoint is last.pt"
+            )
         state = {
             "format": CHECKPOINT_FORMAT,
             **self.task.state_dict(),

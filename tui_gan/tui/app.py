@@ -147,7 +147,11 @@ class Dashboard(App):
         except TuiGanError as err:
             self.say(f"error: {err}")
             return None
-        self.procs[run_dir] = spawn_train(spec, run_dir)
+        try:
+            self.procs[run_dir] = spawn_train(spec, run_dir)
+        except OSError as err:  # an output folder we cannot write, say
+            self.say(f"error: cannot start the run in {display_path(run_dir)}: {err}")
+            return None
         if first or self.run_dir is None:
             self.follow(run_dir)
         else:
