@@ -234,8 +234,11 @@ def test_other_presets_train_end_to_end(preset: str, runs_dir: Path):
 
 
 def test_not_a_run_checkpoint_and_a_live_resume_are_one_line(runs_dir: Path, tmp_path: Path):
-    classifier = next((runs_dir / "classifiers").glob("*.pt"))
-    res = run_cli("sample", str(classifier))
+    import torch
+
+    other = tmp_path / "classifier.pt"  # e.g. a cached classifier: loadable, but no run
+    torch.save({"model": {"w": torch.zeros(1)}, "num_classes": 10}, other)
+    res = run_cli("sample", str(other))
     assert res.returncode == 2 and "not a tui-gan run checkpoint" in res.stderr
     live = tmp_path / "live"
     live.mkdir()

@@ -84,6 +84,8 @@ def test_wrong_type_names_file_field_value_and_expectation(tmp_path: Path):
         ("[model]\nlatent = 3\n", "model.latent: unknown key"),
         ("colour = 1\n", "colour: unknown key"),
         ('[train]\ndevice = "tpu"\n', "train.device: expected one of auto, cpu, cuda, mps"),
+        ("[log]\neval_n = 5\n", "log.eval_n: expected an integer >= 10, got 5"),
+        ("[data]\nimage_size = 32\n", "expected data.image_size = 28 for MNIST data sets"),
     ],
 )
 def test_bad_values_give_one_line(tmp_path: Path, toml: str, expected: str):
