@@ -171,3 +171,12 @@ def make_run(
         )
     )
     return run
+
+
+async def settle(pilot) -> None:
+    """Wait until the tail worker has read the records and the 4 Hz refresh has drawn them."""
+    for _ in range(50):
+        await pilot.pause(0.1)
+        if pilot.app.view and pilot.app.view.step > 0 and not pilot.app.dirty:
+            break
+    await pilot.pause(0.4)

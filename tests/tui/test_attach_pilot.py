@@ -6,17 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.fakerun import make_run
+from tests.tui.fakerun import make_run, settle
 from tui_gan.tui.app import Dashboard
-
-
-async def settle(pilot) -> None:
-    for _ in range(50):
-        await pilot.pause(0.1)
-        # Records read and drawn: the view has them and no refresh is pending.
-        if pilot.app.view and pilot.app.view.step > 0 and not pilot.app.dirty:
-            break
-    await pilot.pause(0.4)
 
 
 def text_of(app, selector: str) -> str:

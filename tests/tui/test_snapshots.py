@@ -6,18 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.fakerun import make_run
+from tests.tui.fakerun import make_run, settle
 from tui_gan.tui.app import Dashboard
-
-
-async def _settle(pilot) -> None:
-    # The tail worker reads the records, then the 4 Hz refresh draws them.
-    for _ in range(50):
-        await pilot.pause(0.1)
-        # Records read and drawn: the view has them and no refresh is pending.
-        if pilot.app.view and pilot.app.view.step > 0 and not pilot.app.dirty:
-            break
-    await pilot.pause(0.4)
 
 
 @pytest.fixture
@@ -29,14 +19,14 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.parametrize("size", [(100, 30), (80, 24)])
 def test_dashboard_snapshot(snap_compare, in_tmp: Path, size):
     run = make_run(Path("runs"))
-    assert snap_compare(Dashboard(attach=run), terminal_size=size, run_before=_settle)
+    assert snap_compare(Dashboard(attach=run), terminal_size=size, run_before=settle)
 
 
 def test_mode_collapse_alarm_snapshot(snap_compare, in_tmp: Path):
     run = make_run(Path("runs"), collapse=True)
-    assert snap_compare(Dashboard(attach=run), terminal_size=(100, 30), run_before=_settle)
+    assert snap_compare(Dashboard(attach=run), terminal_size=(100, 30), run_before=settle)
 
 
 def test_toy1d_snapshot(snap_compare, in_tmp: Path):
     run = make_run(Path("runs"), name="toy-run", toy=True)
-    assert snap_compare(Dashboard(attach=run), terminal_size=(100, 30), run_before=_settle)
+    assert snap_compare(Dashboard(attach=run), terminal_size=(100, 30), run_before=settle)

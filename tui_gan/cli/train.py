@@ -58,7 +58,11 @@ def resolve_run(
         raw = apply_overrides(state["preset"], overrides)
         resolved: Preset = validate(raw, f"{ckpt} (preset)")
         return RunSpec(
-            resolved, ckpt.parent, ckpt, classifier_dir=ckpt.parent.parent / "classifiers"
+            resolved,
+            ckpt.parent,
+            ckpt,
+            resume_state=state,
+            classifier_dir=ckpt.parent.parent / "classifiers",
         )
     resolved = load_preset(preset, overrides)
     run_dir = Path(out) / (name or default_run_name(resolved.name))

@@ -56,6 +56,7 @@ class RunSpec:
     preset: Preset
     run_dir: Path
     resume: Path | None = None  # a checkpoint to continue from
+    resume_state: dict[str, Any] | None = None  # that checkpoint, if the caller loaded it
     classifier_dir: Path | None = None  # where the class-count classifier is cached
     device: str | None = None  # overrides preset.train.device
 
@@ -106,7 +107,9 @@ class Trainer:
 
     def _setup(self) -> Iterator[ev.Event]:
         spec = self.spec
-        state = load_checkpoint(spec.resume) if spec.resume else None
+        state = spec.resume_state
+        if state is None and spec.resume:
+            state = load_checkpoint(spec.resume)
         preset = spec.preset
         self.preset = preset
         self.device = pick_device(spec.device or preset.train.device)

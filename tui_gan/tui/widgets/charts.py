@@ -36,6 +36,16 @@ def _series(
         out.append(row + "\n", style=style)
 
 
+def _two_series(panel: ViewPanel, first: tuple, second: tuple, **scale) -> Text:
+    """Two labelled series, the first taking the upper half of the panel's rows."""
+    out = Text(no_wrap=True, overflow="crop")
+    w, h = panel.content_size.width, panel.content_size.height
+    rows = max(1, h // 2)
+    _series(out, *first[:2], w, rows, first[2], **scale)
+    _series(out, *second[:2], w, max(1, h - rows), second[2], **scale)
+    return out
+
+
 class LossPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("losses", **kwargs)
@@ -44,15 +54,10 @@ class LossPanel(ViewPanel):
         return (view.run_dir, view.loss_g.count, view.loss_d.count)
 
     def render(self) -> Text:
-        out = Text(no_wrap=True, overflow="crop")
         v = self.view
         if v is None:
-            return out
-        w, h = self.content_size.width, self.content_size.height
-        rows = max(1, h // 2)
-        _series(out, "G loss", v.loss_g, w, rows, "green")
-        _series(out, "D loss", v.loss_d, w, max(1, h - rows) if h > 1 else 1, "magenta")
-        return out
+            return Text()
+        return _two_series(self, ("G loss", v.loss_g, "green"), ("D loss", v.loss_d, "magenta"))
 
 
 class DiscPanel(ViewPanel):
@@ -71,18 +76,10 @@ class DiscPanel(ViewPanel):
         super().update_view(view)
 
     def render(self) -> Text:
-        out = Text(no_wrap=True, overflow="crop")
         v = self.view
         if v is None:
-            return out
-        w, h = self.content_size.width, self.content_size.height
-        rows = max(1, h // 2)
-        if v.probabilities:
-            lo, hi, mid = 0.0, 1.0, 0.5
-        else:
-            lo = hi = mid = None
-        _series(out, "D(x)", v.d_real, w, rows, "cyan", lo, hi, mid)
-        _series(
-            out, "D(G(z))", v.d_fake, w, max(1, h - rows) if h > 1 else 1, "yellow", lo, hi, mid
+            return Text()
+        scale = {"lo": 0.0, "hi": 1.0, "mid": 0.5} if v.probabilities else {}
+        return _two_series(
+            self, ("D(x)", v.d_real, "cyan"), ("D(G(z))", v.d_fake, "yellow"), **scale
         )
-        return out
