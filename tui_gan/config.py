@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,10 +25,22 @@ from tui_gan.errors import PresetError
 # "expected <what>, got <value>" whatever went wrong (wrong type or out of range).
 
 
+# Bounds: a preset comes from a file anyone may hand you. Each field is held to what a GAN on
+# one machine can sensibly use, so a typo (or a fuzzer) meets a one-line error, not a
+# multi-terabyte allocation, a float overflow or a learning rate of 5e-324.
+MAX_WIDTH = 65536  # batch, latent and layer sizes
+MAX_LAYERS = 16
+MAX_STEPS = 10**9
+MAX_SEED = 2**32 - 1  # seeds are mixed with steps (seed * 1_000_003 + step) for torch
+
+
 def _number(v: Any, what: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise PydanticCustomError("expected", what)
-    return float(v)
+    x = float(v) if abs(v) < 1e300 else float("inf")
+    if not math.isfinite(x):
+        raise PydanticCustomError("expected", what)
+    return x
 
 
 def _integer(v: Any, what: str) -> int:
@@ -35,39 +49,34 @@ def _integer(v: Any, what: str) -> int:
     return v
 
 
-def _positive_float(v: Any) -> float:
-    x = _number(v, "a positive number")
-    if not x > 0:
-        raise PydanticCustomError("expected", "a positive number")
-    return x
+def _g(x: float) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _nonneg_float(v: Any) -> float:
-    x = _number(v, "a number >= 0")
-    if x < 0:
-        raise PydanticCustomError("expected", "a number >= 0")
-    return x
+def _float_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+    """A finite float in [lo, hi] (or open at either end)."""
+    what = f"a number in {'(' if lo_open else '['}{_g(lo)}, {_g(hi)}{')' if hi_open else ']'}"
+
+    def check(v: Any) -> float:
+        x = _number(v, what)
+        if x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
+            raise PydanticCustomError("expected", what)
+        return x
+
+    return BeforeValidator(check)
 
 
-def _unit_float(v: Any) -> float:
-    x = _number(v, "a number in [0, 1)")
-    if not 0 <= x < 1:
-        raise PydanticCustomError("expected", "a number in [0, 1)")
-    return x
+def _int_in(lo: int, hi: int):
+    """An integer in [lo, hi]."""
+    what = f"an integer in [{_g(lo)}, {_g(hi)}]"
 
+    def check(v: Any) -> int:
+        x = _integer(v, what)
+        if not lo <= x <= hi:
+            raise PydanticCustomError("expected", what)
+        return x
 
-def _positive_int(v: Any) -> int:
-    x = _integer(v, "a positive integer")
-    if x <= 0:
-        raise PydanticCustomError("expected", "a positive integer")
-    return x
-
-
-def _nonneg_int(v: Any) -> int:
-    x = _integer(v, "an integer >= 0")
-    if x < 0:
-        raise PydanticCustomError("expected", "an integer >= 0")
-    return x
+    return BeforeValidator(check)
 
 
 def _betas(v: Any) -> tuple[float, float]:
@@ -81,42 +90,57 @@ def _betas(v: Any) -> tuple[float, float]:
 
 
 def _sizes(v: Any) -> tuple[int, ...]:
-    what = "a list of positive integers"
-    if not isinstance(v, list | tuple) or not v:
+    what = f"a list of 1 to {MAX_LAYERS} integers in [1, {_g(MAX_WIDTH)}]"
+    if not isinstance(v, list | tuple) or not 1 <= len(v) <= MAX_LAYERS:
         raise PydanticCustomError("expected", what)
-    return tuple(_positive_int(x) for x in v)
+    if not all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_WIDTH for x in v):
+        raise PydanticCustomError("expected", what)
+    return tuple(v)
 
 
 def _choice(*options: str):
     def check(v: Any) -> str:
-        if v not in options:
+        if not isinstance(v, str) or v not in options:
             raise PydanticCustomError("expected", "one of " + ", ".join(options))
         return v
 
     return BeforeValidator(check)
 
 
-def _string(v: Any) -> str:
-    if not isinstance(v, str):
-        raise PydanticCustomError("expected", "a string")
+def _string(max_len: int):
+    what = f"a string of at most {max_len:,} characters, without NUL"
+
+    def check(v: Any) -> str:
+        if not isinstance(v, str) or len(v) > max_len or "\x00" in v:
+            raise PydanticCustomError("expected", what)
+        return v
+
+    return BeforeValidator(check)
+
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+
+
+def _name(v: Any) -> str:
+    # The preset's name becomes part of the run directory's name: no '/', no '..', no spaces.
+    if not isinstance(v, str) or not NAME_RE.fullmatch(v):
+        raise PydanticCustomError(
+            "expected", "a name of 1-64 letters, digits, '.', '_', '+' or '-' (no '/')"
+        )
     return v
 
 
-def _eval_n(v: Any) -> int:
-    x = _integer(v, "an integer >= 10")
-    if x < 10:  # the k-NN metrics need more samples than neighbours
-        raise PydanticCustomError("expected", "an integer >= 10")
-    return x
-
-
-PosFloat = Annotated[float, BeforeValidator(_positive_float)]
-NonNegFloat = Annotated[float, BeforeValidator(_nonneg_float)]
-UnitFloat = Annotated[float, BeforeValidator(_unit_float)]
-PosInt = Annotated[int, BeforeValidator(_positive_int)]
-NonNegInt = Annotated[int, BeforeValidator(_nonneg_int)]
+Lr = Annotated[float, _float_in(1e-9, 10.0)]
+Eps = Annotated[float, _float_in(1e-20, 1.0)]
+Decay = Annotated[float, _float_in(0.0, 10.0)]
+UnitFloat = Annotated[float, _float_in(0.0, 1.0, hi_open=True)]
+Width = Annotated[int, _int_in(1, MAX_WIDTH)]
+Steps = Annotated[int, _int_in(0, MAX_STEPS)]
+Every = Annotated[int, _int_in(0, MAX_STEPS)]
 Betas = Annotated[tuple[float, float], BeforeValidator(_betas)]
 Sizes = Annotated[tuple[int, ...], BeforeValidator(_sizes)]
-Str = Annotated[str, BeforeValidator(_string)]
+Str = Annotated[str, _string(1000)]
+Name = Annotated[str, BeforeValidator(_name)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
 Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d"]
@@ -135,15 +159,15 @@ class DataConfig(_Section):
 
     name: Annotated[DatasetName, _choice("mnist", "fashion-mnist", "faces", "toy1d")] = "mnist"
     """Data set: mnist, fashion-mnist, faces (a folder of images) or toy1d."""
-    root: Str = ""
+    root: Annotated[str, _string(4096)] = ""
     """Data root for torchvision data sets or the image folder for faces; '' = cache folder."""
     download: bool = True
     """Let torchvision download the data set when it is missing and the network allows."""
-    image_size: PosInt = 28
+    image_size: Annotated[int, _int_in(8, 512)] = 28
     """Side of the square images the models see (faces are resized to it)."""
     target: Annotated[Target1D, _choice("sine", "mixture", "gaussian")] = "sine"
     """toy1d only: the real density (sine-shaped on [-pi, pi], a Gaussian mixture, a Gaussian)."""
-    size: PosInt = 20000
+    size: Annotated[int, _int_in(1, 10**8)] = 20000
     """toy1d only: how many real samples make one epoch."""
 
 
@@ -152,7 +176,7 @@ class ModelConfig(_Section):
 
     family: Annotated[Family, _choice("mlp", "dcgan", "faces-dcgan", "toy1d")] = "mlp"
     """mlp, dcgan (28x28 conv), faces-dcgan (Linear to 128x6x6, up to 24x24), toy1d."""
-    latent_dim: PosInt = 100
+    latent_dim: Width = 100
     """Size of z."""
     latent_dist: Annotated[LatentDist, _choice("normal", "uniform")] = "normal"
     """z ~ N(0, 1) or U[0, 1)."""
@@ -176,10 +200,10 @@ class LossConfig(_Section):
 class OptimConfig(_Section):
     """Adam settings of one network."""
 
-    lr: PosFloat = 2e-4
+    lr: Lr = 2e-4
     betas: Betas = (0.5, 0.999)
-    eps: PosFloat = 1e-8
-    weight_decay: NonNegFloat = 0.0
+    eps: Eps = 1e-8
+    weight_decay: Decay = 0.0
 
 
 class OptimPair(_Section):
@@ -192,43 +216,44 @@ class OptimPair(_Section):
 class TrainConfig(_Section):
     """Length, batch and reproducibility of a run."""
 
-    batch_size: PosInt = 64
-    steps: NonNegInt = 0
+    batch_size: Width = 64
+    steps: Steps = 0
     """Total generator steps of the run; 0 = use epochs."""
-    epochs: NonNegInt = 1
+    epochs: Annotated[int, _int_in(0, 10**6)] = 1
     """Passes over the training set, used when steps is 0."""
-    seed: NonNegInt = 0
+    seed: Annotated[int, _int_in(0, MAX_SEED)] = 0
     device: Annotated[Device, _choice("auto", "cpu", "cuda", "mps")] = "auto"
     """auto picks cuda, then mps, then cpu."""
-    d_steps: PosInt = 1
+    d_steps: Annotated[int, _int_in(1, 100)] = 1
     """Discriminator updates per generator update."""
 
 
 class LogConfig(_Section):
     """How often the run reports, samples and saves."""
 
-    log_every: PosInt = 50
+    log_every: Annotated[int, _int_in(1, MAX_STEPS)] = 50
     """Steps between metric records (the only host syncs of the loop)."""
-    sample_every: NonNegInt = 500
+    sample_every: Every = 500
     """Steps between sample grids and class counts; 0 = only at the end."""
-    checkpoint_every: NonNegInt = 1000
+    checkpoint_every: Every = 1000
     """Steps between checkpoints; 0 = only at the end."""
-    keep_checkpoints: PosInt = 3
+    keep_checkpoints: Annotated[int, _int_in(1, 1000)] = 3
     """How many ckpt-NNNNNNN.pt files to keep (last.pt is always kept)."""
-    n_samples: PosInt = 64
+    n_samples: Annotated[int, _int_in(1, 1024)] = 64
     """Images in the fixed-noise grid."""
-    count_samples: PosInt = 1000
+    count_samples: Annotated[int, _int_in(1, 50_000)] = 1000
     """Fresh samples classified for the class counts (1-D: samples in each histogram)."""
-    eval_every: NonNegInt = 0
+    eval_every: Every = 0
     """Steps between evaluations (FID, precision/recall, coverage; 1-D: W1, KS); 0 = off."""
-    eval_n: Annotated[int, BeforeValidator(_eval_n)] = 2000
+    # at least 10: the k-NN metrics need more samples than neighbours
+    eval_n: Annotated[int, _int_in(10, 100_000)] = 2000
     """Generated samples per periodic evaluation (`tui-gan eval` defaults to 5,000)."""
 
 
 class Preset(_Section):
     """One experiment: everything a run needs, resolved."""
 
-    name: Str = "custom"
+    name: Name = "custom"
     description: Str = ""
     data: DataConfig = DataConfig()
     model: ModelConfig = ModelConfig()
@@ -255,7 +280,15 @@ class Preset(_Section):
 
 
 def _fmt_value(v: Any) -> str:
-    return repr(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else repr(v)
+    text = str(v).lower() if isinstance(v, bool) else _safe_repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."  # the line stays one line
+
+
+def _safe_repr(v: Any) -> str:
+    try:
+        return repr(v)
+    except (RecursionError, ValueError):  # nested past the limit; an int too long to print
+        return f"<{type(v).__name__}>"
 
 
 def format_error(source: str, err: ValidationError) -> str:
@@ -275,8 +308,25 @@ def format_error(source: str, err: ValidationError) -> str:
     return f"{source}: {loc}: {e['msg']}, got {_fmt_value(e['input'])}"
 
 
+MAX_DEPTH = 6  # a preset is table.table.field = [list]: 4 levels; more is junk
+
+
+def _depth(v: Any, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of dicts and lists, counted only up to limit + 1 (no deep recursion)."""
+    if limit < 0 or not isinstance(v, dict | list | tuple):
+        return 0
+    children = v.values() if isinstance(v, dict) else v
+    return 1 + max((_depth(c, limit - 1) for c in children), default=0)
+
+
+def check_depth(raw: Any, source: str) -> None:
+    if _depth(raw) > MAX_DEPTH:
+        raise PresetError(f"{source}: nested more than {MAX_DEPTH} levels deep; not a preset")
+
+
 def validate(raw: dict[str, Any], source: str) -> Preset:
     """Validate a raw TOML table into a Preset, or raise PresetError with one line."""
+    check_depth(raw, source)
     try:
         return Preset.model_validate(raw)
     except ValidationError as err:
@@ -295,11 +345,20 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()  # bare words (e.g. lsgan) are strings
+    except RecursionError:
+        raise PresetError(f"--set {key}: the value is nested too deeply") from None
+    except KeyError:  # "x = 1\nv = 2" smuggled a second key: not one value
+        raise PresetError(f"--set {key}: expected one value") from None
+    if _depth(parsed) > MAX_DEPTH:
+        raise PresetError(f"--set {key}: the value is nested too deeply")
     return key.split("."), parsed
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Return a copy of raw with each `a.b=VALUE` applied (validation happens later)."""
+    if not isinstance(raw, dict):
+        raise PresetError("the preset is not a table")
+    check_depth(raw, "the preset")
     out = _deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
@@ -320,14 +379,46 @@ def _deepcopy(d: dict[str, Any]) -> dict[str, Any]:
     return {k: _deepcopy(v) if isinstance(v, dict) else v for k, v in d.items()}
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+MAX_PRESET_BYTES = 1 << 20
+
+
+def load_toml_bytes(data: bytes, path: Path | str) -> dict[str, Any]:
+    """TOML from bytes, every failure one PresetError line naming the file."""
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise PresetError(f"{path}: no such preset file") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PresetError(
+            f"{path}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            "a preset is a UTF-8 TOML file"
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise PresetError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise PresetError(f"{path}: nested too deeply; not a preset") from None
+    check_depth(raw, str(path))
+    return raw
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A preset file's table; an empty file is an error, not the default preset in disguise."""
+    from tui_gan.engine.safeio import read_bytes
+
+    if not Path(path).exists():
+        raise PresetError(f"{path}: no such preset file")
+    data = read_bytes(Path(path), MAX_PRESET_BYTES)
+    if data is None:
+        raise PresetError(
+            f"{path}: not a readable preset (not a regular file, unreadable, "
+            f"or larger than {MAX_PRESET_BYTES >> 10} KiB)"
+        )
+    raw = load_toml_bytes(data, path)
+    if not raw:
+        raise PresetError(
+            f"{path}: the preset is empty; start from a shipped one: tui-gan presets mnist-mlp"
+        )
+    return raw
 
 
 def to_toml(preset: Preset) -> str:

@@ -25,3 +25,33 @@ class DataError(UsageError):
 
 class CheckpointError(UsageError):
     """A checkpoint or run directory that cannot be loaded."""
+
+
+# What an OSError means for the user, by errno: the words, and whether it is theirs to fix.
+_CAUSES = {
+    "ENOSPC": ("no space left on the device", True),
+    "EDQUOT": ("disk quota exceeded", True),
+    "EROFS": ("read-only file system", True),
+    "EACCES": ("permission denied", True),
+    "EPERM": ("operation not permitted", True),
+    "ENOTDIR": ("not a folder (part of the path is a file)", True),
+    "EISDIR": ("is a folder, expected a file", True),
+    "ENOENT": ("no such file or folder", True),
+    "EEXIST": ("already exists", True),
+    "ENAMETOOLONG": ("name too long", True),
+    "ELOOP": ("too many symbolic links", True),
+    "EMFILE": ("too many open files", False),
+    "EIO": ("input/output error (the disk may be failing)", False),
+}
+
+
+def from_os_error(err: OSError, path: object = None) -> TuiGanError:
+    """An OSError as one line naming the path and the cause; exit 2 when the user can fix it
+    (space, permissions, a wrong path), 1 otherwise."""
+    import errno as errno_mod
+
+    name = errno_mod.errorcode.get(err.errno or 0, "")
+    cause, users = _CAUSES.get(name, ((err.strerror or str(err)).lower(), False))
+    where = path if path is not None else (err.filename or "")
+    text = f"{where}: {cause}" if where else cause
+    return UsageError(text) if users else TuiGanError(text)

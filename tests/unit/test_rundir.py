@@ -7,15 +7,25 @@ from pathlib import Path
 from tui_gan.engine.rundir import RunDir, read_metrics
 
 
+def step(n: int) -> dict:
+    return {
+        "type": "step",
+        "step": n,
+        "epoch": n / 100,
+        "time": n / 10,
+        **dict.fromkeys(("loss_d", "loss_g", "d_real", "d_fake"), 0.5),
+    }
+
+
 def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
     rd = RunDir(tmp_path / "run")
     rd.create()
-    for step in (10, 20, 30):
-        rd.log({"type": "step", "step": step})
-    rd.log({"type": "finished", "step": 30})
+    for n in (10, 20, 30):
+        rd.log(step(n))
+    rd.log({"type": "finished", "step": 30, "state": "finished"})
     rd.log({"type": "notice", "step": 0, "message": "logged before the resume truncates"})
     rd.truncate_after(20)
-    rd.log({"type": "step", "step": 30})
+    rd.log(step(30))
     rd.close()
     recs = read_metrics(rd.metrics_path)
     assert [(r["type"], r["step"]) for r in recs] == [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_gan.engine.control import write_status
+from tui_gan.engine.control import RunLock, write_status
 from tui_gan.tui.runview import MAX_EVENTS, RunTail, RunView, display_path
 
 PRESET = """name = "mnist-mlp"
@@ -25,6 +25,11 @@ kind = "bce"
 
 def line(rec: dict) -> bytes:
     return (json.dumps(rec) + "\n").encode()
+
+
+def rec(step: int) -> dict:
+    """The smallest valid record."""
+    return {"type": "paused", "step": step}
 
 
 def dead_pid() -> int:
@@ -59,91 +64,93 @@ def test_tail_file_that_appears_later(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
     tail = RunTail(path)
     assert tail.read() == []
-    path.write_bytes(line({"type": "start", "step": 0}))
-    assert tail.read() == [{"type": "start", "step": 0}]
+    path.write_bytes(line({"type": "start", "step": 0, "total_steps": 9}))
+    assert tail.read() == [{"type": "start", "step": 0, "total_steps": 9}]
 
 
 def test_tail_reads_only_new_whole_lines(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
-    path.write_bytes(line({"a": 1}) + b'{"b": ')
+    path.write_bytes(line(rec(1)) + b'{"type": "paused", ')
     tail = RunTail(path)
-    assert tail.read() == [{"a": 1}]
+    assert tail.read() == [rec(1)]
     assert tail.read() == []  # the unfinished line waits
     with open(path, "ab") as fh:
-        fh.write(b"2}\n")
-    assert tail.read() == [{"b": 2}]
+        fh.write(b'"step": 2}\n')
+    assert tail.read() == [rec(2)]
     assert tail.read() == []
     with open(path, "ab") as fh:
-        fh.write(line({"c": 3}) + line({"d": 4}))
-    assert tail.read() == [{"c": 3}, {"d": 4}]
+        fh.write(line(rec(3)) + line(rec(4)))
+    assert tail.read() == [rec(3), rec(4)]
 
 
 def test_tail_partial_line_split_across_many_writes(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(b"")
     tail = RunTail(path)
-    data = line({"type": "step", "step": 12, "loss_d": 0.5})
+    data = line(step_rec(12))
     for i in range(len(data) - 1):
         with open(path, "ab") as fh:
             fh.write(data[i : i + 1])
         assert tail.read() == []
     with open(path, "ab") as fh:
         fh.write(data[-1:])
-    assert tail.read() == [{"type": "step", "step": 12, "loss_d": 0.5}]
+    assert tail.read() == [step_rec(12)]
 
 
 def test_tail_skips_corrupt_lines(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(
         b"not json\n"
-        + line({"a": 1})
+        + line(rec(1))
         + b"\n"
         + b'{"type": "st\n'
         + b"\x00\x00\x00\x00\n"
-        + line({"b": 2})
+        + line(rec(2))
     )
-    assert RunTail(path).read() == [{"a": 1}, {"b": 2}]
+    assert RunTail(path).read() == [rec(1), rec(2)]
 
 
 def test_tail_rereads_a_truncated_file(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
-    path.write_bytes(b"".join(line({"step": s}) for s in (1, 2, 3)))
+    path.write_bytes(b"".join(line(rec(s)) for s in (1, 2, 3)))
     tail = RunTail(path)
     assert len(tail.read()) == 3
     # a resume rewrites the file with the records up to its checkpoint
-    path.write_bytes(line({"step": 1}))
-    assert tail.read() == [{"step": 1}]
+    path.write_bytes(line(rec(1)))
+    assert tail.read() == [rec(1)]
     with open(path, "ab") as fh:
-        fh.write(line({"step": 2}))
-    assert tail.read() == [{"step": 2}]
+        fh.write(line(rec(2)))
+    assert tail.read() == [rec(2)]
 
 
 def test_tail_truncation_drops_a_pending_partial_line(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
-    path.write_bytes(line({"a": 1}) + b'{"b": 22222')
+    path.write_bytes(line(rec(1)) + b'{"b": 22222')
     tail = RunTail(path)
-    assert tail.read() == [{"a": 1}]
-    path.write_bytes(line({"c": 3}))
-    assert tail.read() == [{"c": 3}]
+    assert tail.read() == [rec(1)]
+    path.write_bytes(line(rec(3)))
+    assert tail.read() == [rec(3)]
 
 
 def test_tail_rewrite_that_regrew_before_the_next_read(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
-    path.write_bytes(b"".join(line({"step": s}) for s in (1, 2, 3)))
+    path.write_bytes(b"".join(line(rec(s)) for s in (1, 2, 3)))
     tail = RunTail(path)
     assert len(tail.read()) == 3
     # resume: rewrite (os.replace, like RunDir.truncate_after), then the new run appends
-    new = b"".join(line({"step": s}) for s in (1, 2)) + line({"type": "start", "step": 2000})
+    new = b"".join(line(rec(s)) for s in (1, 2)) + line(
+        {"type": "start", "step": 2000, "total_steps": 9}
+    )
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(new)
     os.replace(tmp, path)
-    assert tail.read() == [{"step": 1}, {"step": 2}, {"type": "start", "step": 2000}]
+    assert tail.read() == [rec(1), rec(2), {"type": "start", "step": 2000, "total_steps": 9}]
 
 
 def test_tail_skips_lines_that_are_not_utf8(tmp_path: Path):
     path = tmp_path / "metrics.jsonl"
-    path.write_bytes(line({"a": 1}) + b"\xff\xff garbage\n" + line({"b": 2}))
-    assert RunTail(path).read() == [{"a": 1}, {"b": 2}]
+    path.write_bytes(line(rec(1)) + b"\xff\xff garbage\n" + line(rec(2)))
+    assert RunTail(path).read() == [rec(1), rec(2)]
 
 
 # RunView -------------------------------------------------------------------------------------
@@ -368,6 +375,7 @@ def test_refresh_state_from_status(run_dir: Path):
     view = RunView.open(run_dir)
     view.refresh_state()  # no status.json: nothing changes
     assert view.state == "starting"
+    assert RunLock(run_dir).acquire()  # as the run's trainer holds it
     write_status(run_dir, "paused", total_steps=500)
     view.refresh_state()
     assert view.state == "paused"

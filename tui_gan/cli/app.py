@@ -130,11 +130,14 @@ def attach(
 
 
 @app.command()
-def runs(out: OutOpt = Path("checkpoints")) -> None:
+def runs(
+    out: OutOpt = Path("checkpoints"),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
+) -> None:
     """List runs: name, preset, state, step, last losses, last update."""
     from tui_gan.cli.runs import run_runs
 
-    run_runs(out)
+    run_runs(out, as_json)
 
 
 @app.command()
@@ -220,8 +223,10 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as err:
-        from tui_gan.errors import TuiGanError
+        from tui_gan.errors import TuiGanError, from_os_error
 
+        if isinstance(err, OSError):  # a full disk, a read-only folder, a bad --out path
+            err = from_os_error(err)
         if isinstance(err, TuiGanError):
             print(f"tui-gan: {err}", file=sys.stderr)
             sys.exit(err.exit_code)

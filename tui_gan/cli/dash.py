@@ -13,6 +13,8 @@ def _run_app(app) -> None:
         print(app.return_value)
     elif getattr(app, "exit_message", None):
         print(app.exit_message)
+    if app.return_code:  # Textual printed why (an error in the app): the exit code says so too
+        raise SystemExit(app.return_code)
 
 
 def run_dash(

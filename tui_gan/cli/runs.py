@@ -2,56 +2,67 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from tui_gan.engine import control
+from tui_gan.engine.records import parse_line
+from tui_gan.engine.safeio import open_regular
 from tui_gan.errors import UsageError
+
+COLUMNS = ("run", "preset", "state", "step", "loss_d", "loss_g", "updated")
 
 
 def _last_step_record(metrics: Path) -> dict | None:
-    import json
-
-    try:
-        with open(metrics, "rb") as fh:
-            tail = deque(fh, maxlen=50)  # the end of the file is enough
-    except FileNotFoundError:
+    fh = open_regular(metrics)
+    if fh is None:
         return None
+    with fh:
+        tail = deque(fh, maxlen=50)  # the end of the file is enough
     for line in reversed(tail):
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if rec.get("type") == "step":
+        rec = parse_line(line)
+        if rec is not None and rec["type"] == "step":
             return rec
     return None
 
 
-def list_runs(out: Path) -> list[dict]:
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def list_runs(out: Path) -> list[dict[str, Any]]:
+    """One row per run directory under out; a run whose status.json is broken is listed as
+    "unreadable" (its other fields unknown), never a reason to stop listing the rest."""
     rows = []
-    for run in sorted(p for p in Path(out).iterdir() if p.is_dir()) if Path(out).is_dir() else []:
-        status = control.read_status(run)
-        if status is None:
-            continue
+    try:
+        folders = sorted(p for p in Path(out).iterdir() if p.is_dir())
+    except OSError:  # missing, not a folder, or not ours to read
+        folders = []
+    for run in folders:
+        state = control.run_state(run)
+        if state == "unknown":
+            continue  # no status.json: not a run directory (classifiers/, say)
+        status = control.read_status(run) or {}
         last = _last_step_record(run / "metrics.jsonl") or {}
         rows.append(
             {
                 "name": run.name,
-                "preset": status.get("preset", "?"),
-                "state": control.run_state(run),
-                "step": status.get("step", 0)
-                if not last
-                else max(last["step"], status.get("step", 0)),
+                "path": str(run),
+                "preset": status.get("preset"),
+                "state": state,
+                "step": max(last.get("step", 0), status.get("step", 0)),
                 "total": status.get("total_steps"),
                 "loss_d": last.get("loss_d"),
                 "loss_g": last.get("loss_g"),
-                "updated": max(
-                    status.get("updated", 0),
-                    (run / "metrics.jsonl").stat().st_mtime
-                    if (run / "metrics.jsonl").exists()
-                    else 0,
-                ),
+                "updated": max(status.get("updated", 0), _mtime(run / "metrics.jsonl")),
+                "error": status.get("error"),
             }
         )
     return rows
@@ -68,46 +79,55 @@ def _ago(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
-def run_runs(out: Path) -> None:
+def _cells(r: dict[str, Any]) -> list[str]:
+    fmt = lambda v: "--" if v is None else f"{v:.3f}"  # noqa: E731
+    step = f"{r['step']}/{r['total']}" if r["total"] else str(r["step"])
+    updated = _ago(r["updated"]) if r["updated"] else "--"
+    preset = r["preset"] or "?"
+    return [r["name"], preset, r["state"], step, fmt(r["loss_d"]), fmt(r["loss_g"]), updated]
+
+
+def run_runs(out: Path, as_json: bool = False) -> None:
+    rows = list_runs(out)
+    if as_json:
+        print(json.dumps(rows))
+        return
+    if not rows:
+        print(f"no runs under {out}")
+        return
+    if not sys.stdout.isatty():
+        # For grep, awk and logs: whole values, space-aligned, no colour, never cut to 80 columns.
+        table = [list(COLUMNS), *(_cells(r) for r in rows)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+        for row in table:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        return
     from rich.console import Console
     from rich.table import Table
 
-    rows = list_runs(out)
-    console = Console()
-    if not rows:
-        console.print(f"no runs under {out}")
-        return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("run", no_wrap=True, min_width=max(len(r["name"]) for r in rows))
-    for col in ("preset", "state", "step", "loss_d", "loss_g", "updated"):
-        table.add_column(
-            col, justify="right" if col in ("step", "loss_d", "loss_g") else "left", no_wrap=True
-        )
+    for col in COLUMNS:
+        right = col in ("step", "loss_d", "loss_g")
+        table.add_column(col, justify="right" if right else "left", no_wrap=True)
     colours = {"running": "green", "paused": "yellow", "failed": "red", "finished": "blue"}
     for r in rows:
-        step = f"{r['step']}/{r['total']}" if r["total"] else str(r["step"])
-        fmt = lambda v: "--" if v is None else f"{v:.3f}"  # noqa: E731
-        table.add_row(
-            r["name"],
-            r["preset"],
-            f"[{colours.get(r['state'], 'magenta')}]{r['state']}",
-            step,
-            fmt(r["loss_d"]),
-            fmt(r["loss_g"]),
-            _ago(r["updated"]),
-        )
-    console.print(table)
+        cells = _cells(r)
+        cells[2] = f"[{colours.get(r['state'], 'magenta')}]{r['state']}"
+        table.add_row(*cells)
+    Console().print(table)
 
 
 def run_stop(run_dir: Path, timeout: float) -> None:
     state = control.run_state(run_dir)
     if state == "unknown":
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no status.json)")
+    if state == "unreadable":
+        raise UsageError(f"{run_dir}: status.json is unreadable; the run cannot be steered")
     if state not in control.LIVE_STATES:
         print(f"{run_dir}: not running ({state})")
         return
     if not control.request(run_dir, stop=True):
-        raise UsageError(f"{run_dir}: the run's process could not be reached")
+        raise UsageError(control.why_not_live(run_dir))
     deadline = time.monotonic() + timeout
     while control.run_state(run_dir) in control.LIVE_STATES:
         if time.monotonic() > deadline:
@@ -115,6 +135,6 @@ def run_stop(run_dir: Path, timeout: float) -> None:
         time.sleep(0.1)
     status = control.read_status(run_dir) or {}
     print(
-        f"{run_dir}: {status.get('state')} at step {status.get('step')}, "
+        f"{run_dir}: {status.get('state', 'ended')} at step {status.get('step', '?')}, "
         f"checkpoint {run_dir / 'last.pt'}"
     )

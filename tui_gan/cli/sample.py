@@ -22,8 +22,8 @@ def load_gan(target: str, device: str = "auto") -> GAN:
     path = resolve_checkpoint(target)
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
-    gan = GAN(preset, channels=1, device=pick_device(device))
-    gan.load_state_dict({"G": state["G"], "D": state["D"]})
+    gan = GAN(preset, channels=1, device=pick_device(device), training=False)
+    gan.load_state_dict({"G": state["G"], "D": state["D"]}, source=str(path))
     return gan
 
 

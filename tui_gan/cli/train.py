@@ -11,8 +11,8 @@ from pathlib import Path
 from tui_gan.config import Preset, apply_overrides, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
-from tui_gan.engine.control import LIVE_STATES, RemoteControl, run_state
-from tui_gan.engine.rundir import default_run_name
+from tui_gan.engine.control import LIVE_STATES, RemoteControl, RunLock, run_state
+from tui_gan.engine.rundir import RunDir, default_run_name
 from tui_gan.engine.trainer import Controls, RunSpec, Trainer
 from tui_gan.errors import UsageError
 from tui_gan.presets import load_preset
@@ -89,6 +89,10 @@ def run_train(
     controls = Controls()
     _install_signal_handlers(controls, spec.run_dir)
     spec.run_dir.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(spec.run_dir)  # held until this process exits: the proof the run is live
+    if not lock.acquire():
+        raise UsageError(f"{spec.run_dir} is training in another process; stop it first")
+    RunDir(spec.run_dir).remove_orphans()  # a kill's leftovers; with the lock, none are live
     RemoteControl(spec.run_dir, controls).install()  # pause/save/stop from dash, attach, stop
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
     code = 1
@@ -101,6 +105,7 @@ def run_train(
                 code = event.exit_code
     finally:
         reporter.close()
+        lock.release()
     return code
 
 

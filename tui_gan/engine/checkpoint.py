@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import numpy as np
 import torch
 
 from tui_gan.errors import CheckpointError
+
+RUN_KEYS = ("preset", "G", "D", "step")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -36,14 +39,51 @@ def atomic_save(obj: dict[str, Any], path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
-            torch.save(obj, fh)
+            out = _Writes(fh)
+            try:
+                torch.save(obj, out)
+            except RuntimeError:
+                # torch's zip writer turns a failed write (a full disk) into "unexpected pos";
+                # the OSError underneath is what the user needs to see.
+                if out.error is not None:
+                    raise out.error from None
+                raise
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        _discard(tmp)
+        if err.errno is None:
+            raise
+        raise OSError(err.errno, err.strerror, str(path)) from None  # name the real target
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:  # a read-only folder: nothing was written there anyway
+        pass
+
+
+class _Writes:
+    """A file's write() that remembers the OSError it raised."""
+
+    def __init__(self, fh):
+        self.fh, self.error = fh, None
+
+    def write(self, data) -> int:
+        try:
+            return self.fh.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self.fh, name)  # everything else is the file's own
 
 
 def atomic_link(src: Path, dst: Path) -> None:
@@ -58,16 +98,59 @@ def atomic_link(src: Path, dst: Path) -> None:
     _fsync_dir(dst.parent)
 
 
-def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Any:
+    """torch.load with weights_only=True (a pickle that asks to run code is refused), every
+    failure one CheckpointError line."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise CheckpointError(f"{path}: not a regular file")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on pickle protocols are not for users
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as err:  # a truncated or foreign file
-        raise CheckpointError(f"{path}: not a readable tui-gan checkpoint ({err})") from None
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read it ({err.strerror or err})") from None
+    except Exception as err:  # a truncated, foreign or hostile file
+        raise CheckpointError(f"{path}: not a readable tui-gan checkpoint ({_why(err)})") from None
 
 
-RUN_KEYS = ("preset", "G", "D", "step")
+def _why(err: Exception) -> str:
+    """torch.load's long, multi-line complaints as a few words."""
+    text = str(err)
+    if isinstance(err, EOFError) or not text.strip():
+        return "empty or cut short"
+    if "WeightsUnpickler error:" in text:
+        detail = text.split("WeightsUnpickler error:", 1)[1].strip().splitlines()[0]
+        return f"the safe loader refused it: {detail[:120]}"
+    if "central directory" in text or "zip archive" in text:
+        return "truncated or corrupt: not a whole checkpoint archive"
+    first = text.strip().splitlines()[0]
+    return f"{type(err).__name__}: {first[:160]}"
+
+
+def _is_tensor_dict(v: Any) -> bool:
+    return isinstance(v, dict) and all(
+        isinstance(k, str) and isinstance(t, torch.Tensor) for k, t in v.items()
+    )
+
+
+# What a run checkpoint must hold, and what each entry must be, before anything uses it.
+_RUN_FIELDS: dict[str, Any] = {
+    "G": _is_tensor_dict,
+    "D": _is_tensor_dict,
+    "preset": lambda v: isinstance(v, dict),
+    "step": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
+}
+_OPTIONAL_FIELDS: dict[str, Any] = {
+    "opt_g": lambda v: isinstance(v, dict),
+    "opt_d": lambda v: isinstance(v, dict),
+    "fixed_noise": lambda v: isinstance(v, torch.Tensor),
+    "rng": lambda v: isinstance(v, dict),
+    "metrics_acc": lambda v: isinstance(v, torch.Tensor),
+    "metrics_acc_n": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "elapsed": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+}
 
 
 def load_run_checkpoint(path: Path) -> dict[str, Any]:
@@ -75,6 +158,9 @@ def load_run_checkpoint(path: Path) -> dict[str, Any]:
     state = load_checkpoint(path)
     if not isinstance(state, dict) or not all(k in state for k in RUN_KEYS):
         raise CheckpointError(f"{path}: not a tui-gan run checkpoint (no G, D, preset, step)")
+    for key, ok in (*_RUN_FIELDS.items(), *_OPTIONAL_FIELDS.items()):
+        if key in state and not ok(state[key]):
+            raise CheckpointError(f"{path}: a damaged tui-gan checkpoint (its {key!r} is wrong)")
     return state
 
 

@@ -6,16 +6,29 @@ import json
 import os
 import signal
 import socket
+import stat
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_gan.engine.safeio import is_count, is_number, read_json_object
+
 STATUS = "status.json"
 CONTROL = "control.json"
+LOCK = ".trainer.lock"
 LIVE_STATES = ("starting", "running", "paused")
+ENDED_STATES = ("finished", "stopped", "interrupted", "failed")
 # SIGUSR1 means "re-read control.json": the file says what is wanted, the signal only wakes
 # the run, so a lost or doubled signal never flips a state the wrong way.
 WAKE = getattr(signal, "SIGUSR1", None)
+# A recorded process start time and the one the OS reports now may differ by the clock's
+# rounding (Linux derives it from boot time in whole seconds); a reused PID is a new process
+# started long after, and must also hold this run's lock and be a `tui-gan train`.
+START_TOLERANCE_S = 1.0
+_CLEAN_CONTROL = {"pause": False, "save": 0, "stop": False}
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -24,15 +37,152 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+@dataclass
+class Controls:
+    """How a front end steers a run: set `stop` to end it (after a checkpoint), `pause` to hold
+    it, `save` to ask for a checkpoint at the next step."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    pause: threading.Event = field(default_factory=threading.Event)
+    save: threading.Event = field(default_factory=threading.Event)
+    stop_state: str = "stopped"  # what Finished.state says: stopped | interrupted
+    rejected: list[str] = field(default_factory=list)  # bad remote requests, for the log
+
+    def request_stop(self, state: str = "stopped") -> None:
+        self.stop_state = state
+        self.stop.set()
+
+    def reject(self, why: str) -> None:
+        """A request that was not applied; safe from a signal handler (a list append)."""
+        self.rejected.append(why)
+
+    def take_rejected(self) -> list[str]:
+        out, self.rejected = self.rejected, []
+        return out
+
+
+# --- the trainer's lock: proof that a run is live, and of which process --------------------
+
+
+class RunLock:
+    """Held (flock) by a run's trainer from start to exit; the kernel drops it when the process
+    dies, even by kill -9, so a held lock means a live run whatever status.json says."""
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / LOCK
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock; False when another live process holds it (OSError if unwritable)."""
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def lock_held(run_dir: Path) -> bool:
+    """Whether some live process holds the run's lock (tested without taking it for long)."""
     try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError, OSError):
+        import fcntl
+    except ImportError:  # no flock: fall back to trusting the pid checks alone
+        return True
+    try:
+        fd = os.open(Path(run_dir) / LOCK, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also drops the shared lock we may just have taken
+    return False
+
+
+_START_TIME: float | None = None
+
+
+def process_start_time() -> float:
+    """This process's start time as the OS reports it (what a verifier compares against)."""
+    global _START_TIME
+    if _START_TIME is None:
+        import psutil
+
+        _START_TIME = psutil.Process().create_time()
+    return _START_TIME
+
+
+def _looks_like_trainer(cmdline: list[str]) -> bool:
+    """`tui-gan train ...` or `python -m tui_gan train ...`."""
+    named = any(os.path.basename(a) in ("tui-gan", "tui_gan") for a in cmdline)
+    return named and "train" in cmdline
+
+
+def verified_pid(run_dir: Path, status: dict[str, Any] | None) -> int | None:
+    """The PID of this run's trainer, proven, or None: a positive integer PID recorded by the
+    trainer, on this host, whose process started when recorded, is a `tui-gan train`, and holds
+    this run directory's lock open. Nothing else is ever signalled."""
+    if not status or status.get("host") != socket.gethostname():
         return None
+    pid, started = status.get("pid"), status.get("started")
+    if not is_count(pid) or pid <= 0 or not is_number(started):
+        return None
+    import psutil
+
+    lock = Path(run_dir) / LOCK
+    try:
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - started) > START_TOLERANCE_S:
+            return None  # the recorded trainer is gone and its PID was reused
+        if not _looks_like_trainer(proc.cmdline()):
+            return None
+        if not any(_same_file(f.path, lock) for f in proc.open_files()):
+            return None  # a trainer, but of another run
+    except (psutil.Error, OSError):
+        return None
+    return pid
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+# --- status.json ----------------------------------------------------------------------------
+
+# What status.json may hold, and the type each field must have to be believed.
+_STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "state": lambda v: v in LIVE_STATES or v in ENDED_STATES,
+    "pid": is_count,
+    "host": lambda v: isinstance(v, str),
+    "started": is_number,
+    "updated": is_number,
+    "step": is_count,
+    "total_steps": is_count,
+    "preset": lambda v: isinstance(v, str),
+    "error": lambda v: isinstance(v, str),
+}
 
 
 def write_status(run_dir: Path, state: str, **fields: Any) -> None:
-    old = _read_json(Path(run_dir) / STATUS) or {}
+    old = read_status(run_dir) or {}
     _write_json(
         Path(run_dir) / STATUS,
         {
@@ -40,6 +190,7 @@ def write_status(run_dir: Path, state: str, **fields: Any) -> None:
             **fields,
             "state": state,
             "pid": os.getpid(),
+            "started": process_start_time(),
             "host": socket.gethostname(),
             "updated": time.time(),
         },
@@ -47,50 +198,77 @@ def write_status(run_dir: Path, state: str, **fields: Any) -> None:
 
 
 def read_status(run_dir: Path) -> dict[str, Any] | None:
-    return _read_json(Path(run_dir) / STATUS)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """status.json with only the fields of the right type; None when missing or unreadable
+    (not JSON, not an object, no known state)."""
+    raw = read_json_object(Path(run_dir) / STATUS)
+    if raw is None or not _STATUS_FIELDS["state"](raw.get("state")):
+        return None
+    return {k: v for k, v in raw.items() if k in _STATUS_FIELDS and _STATUS_FIELDS[k](v)}
 
 
 def run_state(run_dir: Path) -> str:
-    """running, paused, finished, stopped, interrupted or failed; a live state whose process
-    is gone (killed, machine rebooted) reads as failed."""
+    """running, paused, finished, stopped, interrupted or failed; "unknown" without a
+    status.json, "unreadable" with a broken one. A live state whose trainer is gone (killed,
+    machine rebooted) reads as failed: the lock tells, not the PID, which may be reused."""
     status = read_status(run_dir)
     if status is None:
-        return "unknown"
-    state = status.get("state", "unknown")
-    same_host = status.get("host") == socket.gethostname()
-    if state in LIVE_STATES and same_host and not pid_alive(int(status.get("pid", 0))):
-        return "failed"
+        return "unreadable" if (Path(run_dir) / STATUS).exists() else "unknown"
+    state = status["state"]
+    if state in LIVE_STATES and status.get("host") == socket.gethostname():
+        if not lock_held(run_dir):
+            return "failed"
     return state
 
 
 def request(run_dir: Path, **changes: Any) -> bool:
-    """Ask a live run to change: pause=True/False, save=True, stop=True. False if not live."""
+    """Ask a live run to change: pause=True/False, save=True, stop=True. False when the run is
+    not live or its process cannot be proven to be this run's trainer (then nothing is sent)."""
     run_dir = Path(run_dir)
     status = read_status(run_dir)
-    if not status or status.get("state") not in LIVE_STATES:
+    if not status or status["state"] not in LIVE_STATES:
         return False
-    if status.get("host") != socket.gethostname():
-        return False  # a run directory shared over the network: its process is not ours
-    ctl = _read_json(run_dir / CONTROL) or {"pause": False, "save": 0, "stop": False}
+    pid = verified_pid(run_dir, status)
+    if pid is None or WAKE is None:
+        return False
+    ctl = parse_control(read_json_object(run_dir / CONTROL)) or dict(_CLEAN_CONTROL)
     if changes.pop("save", False):
-        ctl["save"] = int(ctl.get("save", 0)) + 1
+        ctl["save"] += 1
     ctl.update(changes)
     _write_json(run_dir / CONTROL, ctl)
     try:
-        os.kill(int(status["pid"]), WAKE)
-    except (OSError, KeyError, TypeError, ValueError):
-        return False  # gone, or a reused pid we may not signal
+        os.kill(pid, WAKE)
+    except OSError:
+        return False  # it exited between the check and the signal
     return True
+
+
+def why_not_live(run_dir: Path) -> str:
+    """One line on why `request` sent nothing, for stop, attach and the dashboard."""
+    status = read_status(run_dir)
+    state = run_state(run_dir)
+    if status is None or state not in LIVE_STATES:
+        return f"{run_dir}: the run is not live ({state})"
+    if status.get("host") != socket.gethostname():
+        return f"{run_dir}: the run belongs to host {status.get('host', '?')}; steer it there"
+    return (
+        f"{run_dir}: the run is not live: status.json names pid {status.get('pid', '?')}, "
+        "which is not this run's trainer"
+    )
+
+
+# --- control.json ---------------------------------------------------------------------------
+
+
+def parse_control(raw: Any) -> dict[str, Any] | None:
+    """A control request as {"pause": bool, "save": int >= 0, "stop": bool}, or None."""
+    if not isinstance(raw, dict) or set(raw) - set(_CLEAN_CONTROL):
+        return None
+    ctl = {**_CLEAN_CONTROL, **raw}
+    if not isinstance(ctl["pause"], bool) or not isinstance(ctl["stop"], bool):
+        return None
+    if not is_count(ctl["save"]):
+        return None
+    return ctl
 
 
 class RemoteControl:
@@ -102,21 +280,33 @@ class RemoteControl:
 
     def install(self) -> None:
         # Start from a clean control file: requests meant for an earlier process are void.
-        _write_json(self.run_dir / CONTROL, {"pause": False, "save": 0, "stop": False})
+        _write_json(self.run_dir / CONTROL, dict(_CLEAN_CONTROL))
         if WAKE is not None:
             signal.signal(WAKE, lambda signum, frame: self.apply())
 
     def apply(self) -> None:
-        ctl = _read_json(self.run_dir / CONTROL)
-        if not ctl:
-            return
-        c = self.controls
-        if ctl.get("stop"):
-            c.request_stop("stopped")
-        if ctl.get("pause"):
-            c.pause.set()
-        else:
-            c.pause.clear()
-        if int(ctl.get("save", 0)) > self.saves_seen:
-            self.saves_seen = int(ctl["save"])
-            c.save.set()
+        """Runs in a signal handler: it must never raise (that would crash the loop wherever it
+        was), and it only sets flags; a rejected request is handed to the loop to log."""
+        try:
+            raw = read_json_object(self.run_dir / CONTROL)
+            if raw is None and not (self.run_dir / CONTROL).exists():
+                return
+            ctl = parse_control(raw)
+            if ctl is None:
+                self.controls.reject(
+                    f"ignored a bad control request in {CONTROL}: expected "
+                    '{"pause": true|false, "save": N, "stop": true|false}'
+                )
+                return
+            c = self.controls
+            if ctl["stop"]:
+                c.request_stop("stopped")
+            if ctl["pause"]:
+                c.pause.set()
+            else:
+                c.pause.clear()
+            if ctl["save"] > self.saves_seen:
+                self.saves_seen = ctl["save"]
+                c.save.set()
+        except Exception as err:  # noqa: BLE001 - see the docstring
+            self.controls.reject(f"ignored a control request: {type(err).__name__}: {err}")

@@ -10,7 +10,8 @@ from torch import Tensor
 
 from tui_gan.config import OptimConfig, Preset
 from tui_gan.engine.losses import GanLoss
-from tui_gan.engine.models import build_models
+from tui_gan.engine.models import build_models_checked
+from tui_gan.errors import CheckpointError
 
 METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
 
@@ -26,12 +27,12 @@ class GAN:
 
     metric_names = METRICS
 
-    def __init__(self, preset: Preset, channels: int, device: torch.device):
+    def __init__(self, preset: Preset, channels: int, device: torch.device, training: bool = True):
         self.preset, self.device = preset, device
         self.latent_dim = preset.model.latent_dim
         self.latent_dist = preset.model.latent_dist
         self.d_steps = preset.train.d_steps
-        self.G, self.D = build_models(preset, channels)
+        self.G, self.D = build_models_checked(preset, channels, device, training)
         self.G.to(device)
         self.D.to(device)
         self.opt_g = _adam(self.G.parameters(), preset.optim.g)
@@ -103,9 +104,18 @@ class GAN:
             "opt_d": self.opt_d.state_dict(),
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        if "opt_g" in state:
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
+    def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
+        """Load G, D (and the optimizers when present); weights that do not fit the preset's
+        networks are one CheckpointError line naming the first mismatch."""
+        try:
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            if "opt_g" in state:
+                self.opt_g.load_state_dict(state["opt_g"])
+                self.opt_d.load_state_dict(state["opt_d"])
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
+            lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+            detail = (lines[1] if len(lines) > 1 else lines[0] if lines else repr(err))[:200]
+            raise CheckpointError(
+                f"{source}: its weights do not fit its preset's networks ({detail})"
+            ) from None

@@ -119,13 +119,19 @@ def inception_extractor(device: torch.device, weights: str | None = None) -> Cal
     """pool3 features (2048-d) of the FID Inception network, loaded from a local file only."""
     from pytorch_fid import inception as fid_inception
 
+    from tui_gan.engine.checkpoint import load_checkpoint
+
     path = inception_weights(weights)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_checkpoint(path)  # an empty, cut or hostile file is one line, not a traceback
     # pytorch-fid fetches the weights by URL; hand it our local file instead.
     original = fid_inception.load_state_dict_from_url
     fid_inception.load_state_dict_from_url = lambda *a, **k: state
     try:
         net = fid_inception.InceptionV3([3]).to(device).eval()
+    except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
+        raise UsageError(
+            f"{path}: not the FID Inception weights ({INCEPTION_FILE} from pytorch-fid)"
+        ) from None
     finally:
         fid_inception.load_state_dict_from_url = original
 

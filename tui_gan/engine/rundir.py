@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tui_gan.engine.records import iter_records
+
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
 
 
@@ -41,26 +43,53 @@ class RunDir:
         for old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
 
+    def remove_orphans(self) -> list[Path]:
+        """Delete the temp files a killed trainer leaves (a save, a status write, a resume's
+        rewrite); call only while holding the run's lock, when no other trainer can be writing.
+        A dashboard writes control.json's temp too, so only an old one of those goes."""
+        found = [
+            *self.path.glob(".ckpt-*.pt.tmp*"),
+            *self.path.glob(".last.pt.tmp*"),
+            *self.path.glob(".status.json.tmp*"),
+            self.path / "metrics.tmp",
+            self.path / "preset.tmp",
+            self.samples / ".fresh.tmp.png",
+        ]
+        now = time.time()
+        for p in self.path.glob(".control.json.tmp*"):
+            try:
+                if now - p.lstat().st_mtime > 60:
+                    found.append(p)
+            except OSError:
+                continue
+        removed = []
+        for p in found:
+            try:
+                if p.is_symlink() or p.is_file():
+                    p.unlink()
+                    removed.append(p)
+            except OSError:
+                continue
+        return removed
+
     def write_preset(self, text: str) -> None:
         tmp = self.preset_path.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, self.preset_path)
 
     def truncate_after(self, step: int) -> None:
-        """On resume: drop records past the checkpoint, which the resumed run writes again."""
+        """On resume: drop records past the checkpoint, which the resumed run writes again
+        (and any line that is not a record: a line cut short by a crash, or junk)."""
         self.close()  # an open handle would keep appending to the replaced file
         if not self.metrics_path.exists():
             return
-        kept = []
-        for line in self.metrics_path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
-            if rec.get("step", 0) <= step and rec.get("type") not in ("finished", "failed"):
-                kept.append(line)
+        kept = [
+            json.dumps(rec) + "\n"
+            for rec in iter_records(self.metrics_path)
+            if rec["step"] <= step and rec["type"] not in ("finished", "failed")
+        ]
         tmp = self.metrics_path.with_suffix(".tmp")
-        tmp.write_text("".join(k + "\n" for k in kept))
+        tmp.write_text("".join(kept))
         os.replace(tmp, self.metrics_path)
 
     def log(self, record: dict[str, Any]) -> None:
@@ -76,14 +105,5 @@ class RunDir:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    out = []
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
-        return out
-    for line in text.splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
+    """The usable records of a metrics.jsonl (see records.py); bad lines are skipped."""
+    return list(iter_records(path))

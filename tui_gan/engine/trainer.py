@@ -1,14 +1,13 @@
-"""The training loop: a generator of typed events, steered by plain threading primitives."""
+"""The training loop: a generator of typed events, steered through a Controls."""
 
 from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +23,16 @@ from tui_gan.engine.checkpoint import (
     rng_state,
     set_rng_state,
 )
-from tui_gan.engine.control import write_status
+from tui_gan.engine.control import Controls, write_status
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.rundir import RunDir
-from tui_gan.errors import TuiGanError
+from tui_gan.errors import CheckpointError, TuiGanError, from_os_error
 
 CHECKPOINT_FORMAT = 1
 FRESH_PREVIEW = 64  # fresh samples sent to the UI for the "random" view
 HIST_BINS = 60
 CURVE_POINTS = 121
-
-
-@dataclass
-class Controls:
-    """How a front end steers a run: set `stop` to end it (after a checkpoint), `pause` to hold
-    it, `save` to ask for a checkpoint at the next step."""
-
-    stop: threading.Event = field(default_factory=threading.Event)
-    pause: threading.Event = field(default_factory=threading.Event)
-    save: threading.Event = field(default_factory=threading.Event)
-    stop_state: str = "stopped"  # what Finished.state says: stopped | interrupted
-
-    def request_stop(self, state: str = "stopped") -> None:
-        self.stop_state = state
-        self.stop.set()
 
 
 @dataclass
@@ -80,6 +64,9 @@ class Trainer:
             yield from self._run()
         except TuiGanError as err:
             yield self._failed(str(err), exit_code=err.exit_code)
+        except OSError as err:  # a full disk, a folder made read-only under a live run
+            mapped = from_os_error(err)
+            yield self._failed(str(mapped), exit_code=mapped.exit_code)
         except torch.cuda.OutOfMemoryError:
             yield self._failed(
                 "CUDA out of memory: lower train.batch_size or the model widths, "
@@ -99,8 +86,11 @@ class Trainer:
 
     def _failed(self, message: str, exit_code: int = 1, details=None) -> ev.Failed:
         if hasattr(self, "rd"):  # the record says why, for attach and `tui-gan runs`
-            self.rd.log({"type": "failed", "step": self.step, "error": message})
-            write_status(self.rd.path, "failed", step=self.step, error=message)
+            try:
+                self.rd.log({"type": "failed", "step": self.step, "error": message})
+                write_status(self.rd.path, "failed", step=self.step, error=message)
+            except OSError:
+                pass  # the disk that failed the run may refuse these too; the event still says
         return ev.Failed(self.step, message, details or [], exit_code)
 
     # --- set-up -------------------------------------------------------------
@@ -186,10 +176,26 @@ class Trainer:
         self.classifier = model.to(self.device)
 
     def _restore(self, state: dict[str, Any]) -> None:
-        self.task.load_state_dict(state)
+        source = str(self.spec.resume or "checkpoint")
+        self.task.load_state_dict(state, source)
+        try:
+            self._restore_loop_state(state)
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as err:
+            detail = (str(err).splitlines() or [""])[0][:120]
+            raise CheckpointError(
+                f"{source}: cannot resume from it: its training state is damaged "
+                f"({type(err).__name__}: {detail})"
+            ) from None
+
+    def _restore_loop_state(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
         self.elapsed0 = float(state.get("elapsed", 0.0))
-        self.fixed_noise = state["fixed_noise"].to(self.device)
+        noise, acc = state["fixed_noise"], state["metrics_acc"]
+        if noise.ndim != 2 or noise.shape[1] != self.preset.model.latent_dim:
+            raise ValueError(f"fixed_noise has shape {tuple(noise.shape)}")
+        if acc.shape != self.acc.shape:
+            raise ValueError(f"metrics_acc has shape {tuple(acc.shape)}")
+        self.fixed_noise = noise.to(self.device)
         try:
             self.gen.set_state(state["rng"]["train_gen"])
         except RuntimeError:  # saved on another kind of device: its generator state won't fit
@@ -199,7 +205,7 @@ class Trainer:
                 "no longer repeats a straight run step for step"
             )
         set_rng_state(state["rng"])
-        self.acc = state["metrics_acc"].to(self.device)
+        self.acc = acc.to(self.device)
         self.acc_n = int(state["metrics_acc_n"])
 
     # --- the loop -----------------------------------------------------------
@@ -240,6 +246,7 @@ class Trainer:
                 rate = (self.step - last_log_step) * imgs_per_step / max(now - last_log_t, 1e-9)
                 last_log_t, last_log_step = now, self.step
                 yield self._log_step(rate)
+                yield from self._rejected()
             if log.sample_every and self.step % log.sample_every == 0:
                 yield from self._sample()
                 last_sampled = self.step
@@ -285,6 +292,7 @@ class Trainer:
         self.rd.log({"type": "paused", "step": self.step, "time": self.elapsed()})
         write_status(self.rd.path, "paused", step=self.step)
         while c.pause.is_set() and not c.stop.is_set():
+            yield from self._rejected()
             if c.save.is_set():
                 c.save.clear()
                 yield self._checkpoint()
@@ -292,6 +300,10 @@ class Trainer:
         self.rd.log({"type": "resumed", "step": self.step, "time": self.elapsed()})
         write_status(self.rd.path, "running", step=self.step)
         yield ev.Paused(self.step, False)
+
+    def _rejected(self) -> Iterator[ev.Event]:
+        for why in self.controls.take_rejected():
+            yield self._notice(why, "warning")
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0
@@ -309,7 +321,7 @@ class Trainer:
             shown = ", ".join(f"{k}={v:.4g}" for k, v in zip(names, values, strict=True))
             raise TuiGanError(
                 f"non-finite loss at step {self.step} ({shown}): lower the learning rates "
-                "or try --set loss.kind=lsgan; the last good checkpoint is last.pt"
+                f"or try --set loss.kind=lsgan; {self._last_good()}"
             )
         m = dict(zip(names, values, strict=True))
         record = {
@@ -331,6 +343,11 @@ class Trainer:
             m["d_fake"],
             rate,
         )
+
+    def _last_good(self) -> str:
+        if self.rd.last.is_file():
+            return f"the last good checkpoint is {self.rd.last}"
+        return "it diverged before its first checkpoint, so there is none to resume from"
 
     def _eval_generator(self) -> torch.Generator:
         # Separate from the training generator, so sampling never shifts training randomness.
@@ -449,7 +466,7 @@ class Trainer:
         if self.acc_n and not bool(torch.isfinite(self.acc).all()):
             raise TuiGanError(
                 f"non-finite loss before step {self.step}: not saved; lower the learning "
-                "rates or try --set loss.kind=lsgan; the last good checkpoint is last.pt"
+                f"rates or try --set loss.kind=lsgan; {self._last_good()}"
             )
         state = {
             "format": CHECKPOINT_FORMAT,

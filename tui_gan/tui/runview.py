@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from tui_gan.engine.control import read_status, run_state
+from tui_gan.engine.records import parse_line
+from tui_gan.engine.safeio import open_regular, read_bytes
 from tui_gan.tui.history import History
 
 MAX_EVENTS = 200
+READ_CHUNK = 16 << 20  # per poll: a huge file is read over several polls, not in one gulp
 
 
 def display_path(path: Path) -> str:
@@ -36,32 +36,25 @@ class RunTail:
         self.reset = False  # the last read started over: a resume rewrote the file
 
     def read(self) -> list[dict[str, Any]]:
+        """New records, each checked (records.py): a torn, foreign or junk line is skipped."""
         self.reset = False
-        try:
-            with open(self.path, "rb") as fh:
-                st = os.fstat(fh.fileno())
-                # A resume replaces the file (a new inode), and it may have grown past our
-                # offset again before we look: the inode tells, the size alone would not.
-                if st.st_ino != self._inode or st.st_size < self.offset:
-                    self.reset = self._inode is not None
-                    self.offset, self._partial, self._inode = 0, b"", st.st_ino
-                fh.seek(self.offset)
-                chunk = fh.read()
-        except FileNotFoundError:
+        fh = open_regular(self.path)  # never blocks: a FIFO or a device is not a metrics file
+        if fh is None:
             return []
+        with fh:
+            st = os.fstat(fh.fileno())
+            # A resume replaces the file (a new inode), and it may have grown past our
+            # offset again before we look: the inode tells, the size alone would not.
+            if st.st_ino != self._inode or st.st_size < self.offset:
+                self.reset = self._inode is not None
+                self.offset, self._partial, self._inode = 0, b"", st.st_ino
+            fh.seek(self.offset)
+            chunk = fh.read(READ_CHUNK)
         self.offset += len(chunk)
         data = self._partial + chunk
         lines = data.split(b"\n")
         self._partial = lines.pop()  # an unfinished line waits for its end
-        out = []
-        for line in lines:
-            try:
-                rec = json.loads(line)
-            except ValueError:  # bad JSON or bytes that are not UTF-8: a torn or foreign line
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
+        return [rec for rec in map(parse_line, lines) if rec is not None]
 
 
 @dataclass
@@ -93,6 +86,7 @@ class RunView:
     new_events: list[str] = field(default_factory=list)
     error: str | None = None
     updated: float = 0.0  # wall time of the last record seen
+    loss_kind: str = "bce"
 
     @classmethod
     def open(cls, run_dir: Path) -> RunView:
@@ -101,16 +95,33 @@ class RunView:
         return view
 
     def read_preset(self) -> None:
-        try:
-            preset = tomllib.loads((self.run_dir / "preset.toml").read_text())
-        except (FileNotFoundError, tomllib.TOMLDecodeError):
+        """What the header needs from preset.toml, each field taken only when it has the right
+        type; a missing or broken file leaves the defaults (a newer tui-gan's extra fields
+        are no reason to show nothing)."""
+        from tui_gan.config import load_toml_bytes
+        from tui_gan.errors import PresetError
+
+        path = self.run_dir / "preset.toml"
+        data = read_bytes(path)
+        if data is None:
             return
-        self.preset = preset.get("name", self.preset)
-        data = preset.get("data", {})
-        self.dataset = data.get("name", self.dataset)
-        self.family = preset.get("model", {}).get("family", "")
-        self.image_size = int(data.get("image_size", 28))
-        self.loss_kind = preset.get("loss", {}).get("kind", "bce")
+        try:
+            preset = load_toml_bytes(data, path)
+        except PresetError:
+            return
+
+        def pick(table: str | None, key: str, kind: type, default):
+            node = preset.get(table, {}) if table else preset
+            value = node.get(key) if isinstance(node, dict) else None
+            ok = isinstance(value, kind) and not isinstance(value, bool)
+            return value if ok else default
+
+        self.preset = pick(None, "name", str, self.preset)
+        self.dataset = pick("data", "name", str, self.dataset)
+        self.family = pick("model", "family", str, "")
+        size = pick("data", "image_size", int, 28)
+        self.image_size = size if 1 <= size <= 4096 else 28
+        self.loss_kind = pick("loss", "kind", str, "bce")
 
     @property
     def is_toy(self) -> bool:
@@ -119,7 +130,7 @@ class RunView:
     @property
     def probabilities(self) -> bool:
         """BCE presets report D outputs as probabilities (0.5 is equilibrium)."""
-        return getattr(self, "loss_kind", "bce") != "lsgan"
+        return self.loss_kind != "lsgan"
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.

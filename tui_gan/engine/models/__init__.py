@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from tui_gan.config import Preset
+from tui_gan.errors import UsageError
 
 
 def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
@@ -35,6 +37,38 @@ def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
     from tui_gan.engine.models.toy1d import Toy1DDiscriminator, Toy1DGenerator
 
     return Toy1DGenerator(m.latent_dim, m.g_hidden, m.leak), Toy1DDiscriminator(m.d_hidden, m.leak)
+
+
+def build_models_checked(
+    preset: Preset, channels: int, device: torch.device, training: bool = True
+) -> tuple[nn.Module, nn.Module]:
+    """build_models, but first on the meta device (no memory), to refuse in one line a model
+    that cannot fit before a single real byte is allocated."""
+    with torch.device("meta"):
+        g, d = build_models(preset, channels)
+    n_g, n_d = (sum(p.numel() for p in m.parameters()) for m in (g, d))
+    # fp32 weights; training adds gradients and Adam's two moments (4x in all).
+    need = (n_g + n_d) * 4 * (4 if training else 1)
+    free = free_memory(device)
+    if free is not None and need > free:
+        raise UsageError(
+            f"the model is too large: G has {n_g:,} and D {n_d:,} parameters, about "
+            f"{need / 2**30:,.1f} GiB to {'train' if training else 'load'}, and {device} has "
+            f"{free / 2**30:,.1f} GiB free; lower model.g_hidden, model.d_hidden or "
+            "model.latent_dim"
+        )
+    return build_models(preset, channels)
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Bytes free for tensors on the device, when the device can tell."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    if device.type == "cpu":
+        import psutil
+
+        return psutil.virtual_memory().available
+    return None
 
 
 def dcgan_init(module: nn.Module) -> None:
