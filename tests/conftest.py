@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
+FAKE_TRAINER = Path(__file__).with_name("fake_trainer.py")  # a live run's lock, no torch
+
+# Fuzz profiles: "ci" (the default) keeps the suite fast; HYPOTHESIS_PROFILE=long digs deeper
+# locally. The deadline catches a hang: no example may take seconds.
+_FUZZ = {"deadline": 2000, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=60, **_FUZZ)
+settings.register_profile("long", max_examples=3000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tomllib
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import FAKE_TRAINER, REPO, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -157,7 +157,7 @@ def test_bad_preset_value_is_one_line_exit_2(tmp_path: Path):
     res = run_cli("train", "--set", "optim.g.lr=fast", "--out", str(tmp_path))
     assert res.returncode == 2
     assert res.stderr.strip() == (
-        "tui-gan: presets/mnist-mlp.toml: optim.g.lr: expected a positive number, got 'fast'"
+        "tui-gan: presets/mnist-mlp.toml: optim.g.lr: expected a number in [1e-09, 10], got 'fast'"
     )
     res = run_cli("train", "--set", "optim.g.speed=1", "--out", str(tmp_path))
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "unknown key" in res.stderr
@@ -243,10 +243,16 @@ def test_not_a_run_checkpoint_and_a_live_resume_are_one_line(runs_dir: Path, tmp
     live = tmp_path / "live"
     live.mkdir()
     (live / "last.pt").write_bytes(b"")
-    (live / "status.json").write_text(
-        json.dumps(
-            {"state": "running", "pid": os.getpid(), "host": __import__("socket").gethostname()}
-        )
+    fake = subprocess.Popen(  # holds the run's lock and says "running", as a real trainer
+        [sys.executable, str(FAKE_TRAINER), "tui-gan", "train", str(live)],
+        start_new_session=True,
     )
-    res = run_cli("train", "--resume", str(live))
-    assert res.returncode == 2 and "still training" in res.stderr
+    try:
+        deadline = time.monotonic() + 10
+        while not (live / "flags.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        res = run_cli("train", "--resume", str(live))
+        assert res.returncode == 2 and "still training" in res.stderr
+    finally:
+        fake.kill()
+        fake.wait()

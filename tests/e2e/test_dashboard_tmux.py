@@ -49,9 +49,9 @@ def session(tmp_path: Path):
     yield name
     tmux("kill-session", "-t", name)
     for status_file in tmp_path.glob("*/status.json"):  # never leave a run behind
-        status = json.loads(status_file.read_text())
-        if status.get("state") in control.LIVE_STATES and control.pid_alive(status["pid"]):
-            os.kill(status["pid"], 9)
+        pid = control.verified_pid(status_file.parent, control.read_status(status_file.parent))
+        if pid is not None:
+            os.kill(pid, 9)
 
 
 def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Path, session):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FAKE_TRAINER
 from tui_gan.engine import control
 from tui_gan.engine.control import (
     CONTROL,
@@ -36,7 +37,6 @@ from tui_gan.engine.control import (
     write_status,
 )
 
-FAKE_TRAINER = Path(__file__).with_name("fake_trainer.py")
 needs_wake = pytest.mark.skipif(WAKE is None, reason="no SIGUSR1 on this platform")
 
 

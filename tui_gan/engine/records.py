@@ -116,6 +116,8 @@ def _consistent(rec: dict[str, Any]) -> bool:
         )
     if rec["type"] == "eval":
         return "fid" in rec or "w1" in rec
+    if rec["type"] == "samples" and "class_counts" in rec:  # the classes panel reads all three
+        return "class_entropy" in rec and "classes_covered" in rec
     return True
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 
+from tui_gan.render.images import open_grid
 from tui_gan.tui.widgets.base import ViewPanel
 
 
@@ -45,12 +46,8 @@ class PixelSamplePanel(ViewPanel):
         self.border_title = f"samples: {which}{at}  (f toggles)"
         if s and self.signature(view) != self._drawn:
             path = view.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
-            try:
-                from PIL import Image
-
-                with Image.open(path) as img:
-                    picture = img.convert("RGB")  # loaded now: the file is replaced later
-            except OSError:
+            picture = open_grid(path, "RGB")
+            if picture is None:
                 return
             self.query_one("#pixels").image = picture
             self.shown = path

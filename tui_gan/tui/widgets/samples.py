@@ -10,6 +10,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tui_gan.render.halfblock import UPPER_HALF_BLOCK, halfblock_cells, make_grid
+from tui_gan.render.images import open_grid
 from tui_gan.tui.widgets.base import ViewPanel
 
 PAD = 2  # torchvision save_image's default padding between tiles
@@ -18,13 +19,10 @@ MIN_TILE_PX = 12  # below this a digit stops being readable
 
 def load_tiles(path: Path, tile: int, nrow: int) -> np.ndarray | None:
     """Cut a torchvision grid PNG back into N x H x W uint8 tiles (greyscale)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            grid = np.asarray(img.convert("L"))
-    except (OSError, ValueError):
+    img = open_grid(path, "L")
+    if img is None:
         return None
+    grid = np.asarray(img)
     step = tile + PAD
     rows, cols = (grid.shape[0] - PAD) // step, min(nrow, (grid.shape[1] - PAD) // step)
     tiles = [
