@@ -42,6 +42,8 @@ def evaluate_checkpoint(
 
         find_weights(inception_weights)  # say where the weights go before any slow work
     gan = load_gan(str(path), device)
+    if fid == "inception" and gan.preset.data.name == "toy1d":
+        raise UsageError("--fid inception is for image runs; a 1-D run reports W1 and KS")
     data = None
     if gan.preset.data.name != "toy1d":
         data = load_images(gan.preset)

@@ -105,6 +105,8 @@ class Trainer:
         self.device = pick_device(spec.device or preset.train.device)
         self.rd = RunDir(spec.run_dir)
         self.rd.create()
+        if state is None:  # a fresh start where a run was killed before its first checkpoint
+            self.rd.truncate_after(-1)  # its records describe nothing that survives
         write_status(self.rd.path, "starting", preset=preset.name, step=0)
         self.rd.write_preset(to_toml(preset))
 
