@@ -119,8 +119,9 @@ def test_runs_lists_good_runs_beside_bad_ones(toy_run: Path, tmp_path: Path):
     (out / "bad-status" / "status.json").write_text("[]")
     res = run_cli("runs", "--out", str(out))
     assert res.returncode == 0 and res.stderr == "", res.stderr
-    assert "bad-status  ?       unreadable" in res.stdout  # whole words, columns aligned
-    assert "good" in res.stdout and "finished" in res.stdout
+    table = {line.split()[0]: line.split()[1:] for line in res.stdout.splitlines()}
+    assert table["bad-status"][:2] == ["?", "unreadable"]
+    assert table["good"][:3] == ["toy1d-sine", "finished", "30/30"]
     rows = {r["name"]: r for r in json.loads(run_cli("runs", "--out", str(out), "--json").stdout)}
     assert rows["bad-status"]["state"] == "unreadable"
     assert rows["good"]["state"] == "finished" and rows["good"]["step"] == 30

@@ -37,10 +37,11 @@ def evaluate_checkpoint(
     from tui_gan.engine.evaluate import build_context, evaluate
 
     path = resolve_checkpoint(target)
-    if fid == "inception":
+    if fid == "inception":  # a missing or bad weights file is said before any slow work
         from tui_gan.engine.metrics import inception_weights as find_weights
+        from tui_gan.engine.metrics import load_inception_state
 
-        find_weights(inception_weights)  # say where the weights go before any slow work
+        load_inception_state(find_weights(inception_weights))
     gan = load_gan(str(path), device)
     if fid == "inception" and gan.preset.data.name == "toy1d":
         raise UsageError("--fid inception is for image runs; a 1-D run reports W1 and KS")

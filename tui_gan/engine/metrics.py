@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from torch import Tensor
 from tui_gan.errors import UsageError
 
 INCEPTION_FILE = "pt_inception-2015-12-05-6726825d.pth"
+INCEPTION_KEY = "Conv2d_1a_3x3.conv.weight"  # the stem's first conv, in any Inception v3
 PRDC_K = 5  # neighbours for the manifold radii (Naeem et al. 2020 use k = 5)
 MAX_REAL = 10_000  # real reference set size cap: enough for stable statistics, cheap to cache
 
@@ -115,23 +117,34 @@ def inception_weights(explicit: str | None = None) -> Path:
     )
 
 
+def _not_inception(path: Path) -> str:
+    return f"{path}: not the FID Inception weights ({INCEPTION_FILE} from pytorch-fid)"
+
+
+@functools.lru_cache(maxsize=1)
+def load_inception_state(path: Path) -> dict[str, Tensor]:
+    """The weights file, loaded safely and checked, once: `eval` calls this before any slow
+    work so a bad file fails at once, and the extractor reuses it."""
+    from tui_gan.engine.checkpoint import load_checkpoint
+
+    state = load_checkpoint(path)  # an empty, cut or hostile file is one line, not a traceback
+    if not isinstance(state, dict) or not isinstance(state.get(INCEPTION_KEY), Tensor):
+        raise UsageError(_not_inception(path))
+    return state
+
+
 def inception_extractor(device: torch.device, weights: str | None = None) -> Callable:
     """pool3 features (2048-d) of the FID Inception network, loaded from a local file only."""
     from pytorch_fid import inception as fid_inception
 
-    from tui_gan.engine.checkpoint import load_checkpoint
-
-    path = inception_weights(weights)
-    state = load_checkpoint(path)  # an empty, cut or hostile file is one line, not a traceback
+    state = load_inception_state(inception_weights(weights))
     # pytorch-fid fetches the weights by URL; hand it our local file instead.
     original = fid_inception.load_state_dict_from_url
     fid_inception.load_state_dict_from_url = lambda *a, **k: state
     try:
         net = fid_inception.InceptionV3([3]).to(device).eval()
     except (RuntimeError, KeyError, TypeError, ValueError, AttributeError):
-        raise UsageError(
-            f"{path}: not the FID Inception weights ({INCEPTION_FILE} from pytorch-fid)"
-        ) from None
+        raise UsageError(_not_inception(inception_weights(weights))) from None
     finally:
         fid_inception.load_state_dict_from_url = original
 
