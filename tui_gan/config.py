@@ -111,11 +111,20 @@ def _string(max_len: int):
     what = f"a string of at most {max_len:,} characters, without NUL"
 
     def check(v: Any) -> str:
-        if not isinstance(v, str) or len(v) > max_len or "\x00" in v:
+        if not isinstance(v, str) or len(v) > max_len or "\x00" in v or not _utf8(v):
             raise PydanticCustomError("expected", what)
         return v
 
     return BeforeValidator(check)
+
+
+def _utf8(v: str) -> bool:
+    """False for lone surrogates (bytes that were not UTF-8 on the command line)."""
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -442,11 +451,17 @@ def _emit_tables(data: dict[str, Any], prefix: list[str], lines: list[str]) -> N
         _emit_tables(v, [*prefix, k], lines)
 
 
+def _toml_char(c: str) -> str:
+    if c in '"\\':
+        return "\\" + c
+    return f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, str):  # a TOML basic string: control characters as \uXXXX escapes
+        return '"' + "".join(_toml_char(c) for c in v) + '"'
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return repr(v)

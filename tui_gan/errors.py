@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+MAX_MESSAGE = 2000
+
+
+def one_line(text: str) -> str:
+    """Text that came from outside (a path, a --set value) cannot break the line: control
+    characters are shown escaped, and a huge value is cut."""
+    out = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
+    )
+    return out if len(out) <= MAX_MESSAGE else out[: MAX_MESSAGE - 3] + "..."
+
 
 class TuiGanError(Exception):
-    """An expected failure: the message is shown as is, no traceback."""
+    """An expected failure: the message is shown as one line, no traceback."""
 
     exit_code = 1
+
+    def __init__(self, message: str = ""):
+        super().__init__(one_line(str(message)))
 
 
 class UsageError(TuiGanError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +53,16 @@ def load_preset(name_or_path: str | None = None, overrides: tuple[str, ...] = ()
     """Load, apply `--set` overrides and validate; errors are one-line PresetErrors."""
     path = resolve_path(name_or_path or DEFAULT_PRESET)
     raw = read_toml(path)
-    raw.setdefault("name", path.stem)
+    raw.setdefault("name", _name_from(path.stem))
     if overrides:
         raw = apply_overrides(raw, overrides)
     return validate(raw, str(_display(path)))
+
+
+def _name_from(stem: str) -> str:
+    """A file name as a preset name ("my preset (2)" -> "my-preset--2-"): it names run dirs."""
+    name = re.sub(r"[^A-Za-z0-9._+-]", "-", stem).lstrip("._+-")[:64]
+    return name or "custom"
 
 
 def _display(path: Path) -> Path:

@@ -110,7 +110,7 @@ def test_any_set_override_applies_or_says_one_line(key: str, value: str):
         assert_sane(preset)
 
 
-@given(st.sampled_from(PATHS), st.text(max_size=40))
+@given(st.sampled_from(PATHS), st.text(max_size=40) | st.sampled_from(["\x1b", '"\\', "\x7f"]))
 def test_set_on_real_fields_applies_or_says_one_line(path, value: str):
     text = ".".join(path) + "=" + value
     preset = one_line_or_preset(lambda: validate(apply_overrides({}, [text]), "x"))
@@ -159,6 +159,7 @@ def test_preset_files_that_used_to_crash(tmp_path, data: bytes, says: str):
         ("name=../../etc", "name: expected a name of 1-64 letters"),
         ("data.root=" + '"a\\u0000b"', "data.root: expected a string of at most 4,096"),
         ("a=" + "[" * 3000 + "]" * 3000, "nested too deeply"),
+        ("description=\udcff", "description: expected a string of at most 1,000"),
     ],
 )
 def test_set_values_that_used_to_pass_or_crash(override: str, says: str):

@@ -74,8 +74,10 @@ class RunLock:
 
     def acquire(self) -> bool:
         """Take the lock; False when another live process holds it (OSError if unwritable)."""
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): nothing to hold, and no SIGUSR1 to send
+            return True
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -249,6 +249,8 @@ class Dashboard(App):
             before = self.view.state
             self.view.refresh_state()
             self.dirty |= before != self.view.state
+            for line in self.view.drain_events():
+                self.say(line)
         if not self.dirty or self.view is None:
             return
         self.dirty = False
@@ -269,15 +271,22 @@ class Dashboard(App):
             return False
         return True
 
+    def _request(self, **change) -> bool:
+        """Send a request to the run; say in the log why when it cannot be sent."""
+        if control.request(self.run_dir, **change):
+            return True
+        self.say(f"error: {control.why_not_live(self.run_dir)}")
+        return False
+
     def action_save(self) -> None:
-        if self._live() and control.request(self.run_dir, save=True):
+        if self._live() and self._request(save=True):
             self.say("checkpoint requested…")
 
     def action_pause(self) -> None:
         if not self._live() or self.view is None:
             return
         pause = self.view.state != "paused"
-        if control.request(self.run_dir, pause=pause):
+        if self._request(pause=pause):
             # Show it at once; the run's own record confirms within a step.
             self.view.state = "paused" if pause else "running"
             self.say("pausing…" if pause else "resuming…")
@@ -318,7 +327,9 @@ class Dashboard(App):
         if self.run_dir is None or control.run_state(self.run_dir) not in control.LIVE_STATES:
             self.exit()
             return
-        control.request(self.run_dir, stop=True)
+        if not self._request(stop=True):
+            self.exit(message=control.why_not_live(self.run_dir))
+            return
         self.say("saving a checkpoint and stopping the run…")
         self.wait_and_exit(self.run_dir)
 

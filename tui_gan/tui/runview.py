@@ -87,6 +87,7 @@ class RunView:
     error: str | None = None
     updated: float = 0.0  # wall time of the last record seen
     loss_kind: str = "bce"
+    status_broken: bool = False  # status.json exists but cannot be read (said once)
 
     @classmethod
     def open(cls, run_dir: Path) -> RunView:
@@ -194,7 +195,11 @@ class RunView:
         """Trust status.json for liveness: a run whose process died reads as failed."""
         status = read_status(self.run_dir)
         if status is None:
+            if (self.run_dir / "status.json").exists() and not self.status_broken:
+                self.status_broken = True  # said once; the records' state stands
+                self.note("warning: status.json is unreadable; the state shown is the records'")
             return
+        self.status_broken = False
         self.state = run_state(self.run_dir)
         self.total_steps = int(status.get("total_steps", self.total_steps) or self.total_steps)
 
