@@ -13,6 +13,25 @@ from hypothesis import HealthCheck, settings
 REPO = Path(__file__).resolve().parent.parent
 FAKE_TRAINER = Path(__file__).with_name("fake_trainer.py")  # a live run's lock, no torch
 
+
+def start_fake_trainer(run_dir: Path) -> subprocess.Popen:
+    """A stand-in trainer (tests/fake_trainer.py) live on run_dir: it holds the run's lock and
+    answers requests; returns once it is up. The caller kills it."""
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, str(FAKE_TRAINER), "tui-gan", "train", str(run_dir)],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (run_dir / "flags.json").exists():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("the fake trainer did not start")
+        time.sleep(0.02)
+    return proc
+
+
 # Fuzz profiles: "ci" (the default) keeps the suite fast; HYPOTHESIS_PROFILE=long digs deeper
 # locally. The deadline catches a hang: no example may take seconds.
 _FUZZ = {"deadline": 2000, "suppress_health_check": [HealthCheck.too_slow]}

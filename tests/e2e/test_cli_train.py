@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tomllib
 
-from tests.conftest import FAKE_TRAINER, REPO, run_cli
+from tests.conftest import REPO, run_cli, start_fake_trainer
 
 pytestmark = pytest.mark.e2e
 
@@ -243,14 +243,8 @@ def test_not_a_run_checkpoint_and_a_live_resume_are_one_line(runs_dir: Path, tmp
     live = tmp_path / "live"
     live.mkdir()
     (live / "last.pt").write_bytes(b"")
-    fake = subprocess.Popen(  # holds the run's lock and says "running", as a real trainer
-        [sys.executable, str(FAKE_TRAINER), "tui-gan", "train", str(live)],
-        start_new_session=True,
-    )
+    fake = start_fake_trainer(live)  # holds the run's lock and says "running", as a trainer
     try:
-        deadline = time.monotonic() + 10
-        while not (live / "flags.json").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
         res = run_cli("train", "--resume", str(live))
         assert res.returncode == 2 and "still training" in res.stderr
     finally:

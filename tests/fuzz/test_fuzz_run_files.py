@@ -100,7 +100,8 @@ def test_the_view_survives_any_sequence_of_checked_records(objs):
 
 @given(st.lists(st.binary(max_size=80) | records().map(as_line), max_size=10))
 def test_metrics_readers_skip_junk_lines(tmp_path_factory, chunks):
-    run = tmp_path_factory.mktemp("run")
+    run = tmp_path_factory.mktemp("out") / "run"  # its own --out: list_runs reads only it
+    run.mkdir()
     (run / "metrics.jsonl").write_bytes(b"".join(chunks))
     tail = RunTail(run / "metrics.jsonl")
     got = tail.read()
@@ -115,7 +116,8 @@ def test_metrics_readers_skip_junk_lines(tmp_path_factory, chunks):
 
 @given(json_values | st.binary(max_size=60))
 def test_any_status_reads_as_a_known_state(tmp_path_factory, value):
-    run = tmp_path_factory.mktemp("run")
+    run = tmp_path_factory.mktemp("out") / "run"
+    run.mkdir()
     data = value if isinstance(value, bytes) else json.dumps(value).encode()
     (run / STATUS).write_bytes(data)
     status = read_status(run)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psutil
 
-from tests.conftest import FAKE_TRAINER
+from tests.conftest import start_fake_trainer
 from tests.tui.fakerun import make_run, settle
 from tui_gan.tui.app import Dashboard
 
@@ -23,14 +21,8 @@ from tui_gan.tui.app import Dashboard
 async def test_keys_never_signal_a_stranger_named_in_status(tmp_path: Path):
     run = make_run(tmp_path, state="running")
     stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    trainer = subprocess.Popen(  # holds the run's lock, so the run reads as live
-        [sys.executable, str(FAKE_TRAINER), "tui-gan", "train", str(run)],
-        start_new_session=True,
-    )
+    trainer = start_fake_trainer(run)  # holds the run's lock, so the run reads as live
     try:
-        deadline = time.monotonic() + 10
-        while not (run / "flags.json").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
         # ... but status.json now names the stranger, as a forged or stale file would
         forged = {
             "state": "running",

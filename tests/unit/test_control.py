@@ -12,14 +12,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAKE_TRAINER
+from tests.conftest import start_fake_trainer
 from tui_gan.engine import control
 from tui_gan.engine.control import (
     CONTROL,
@@ -74,11 +73,7 @@ def fake_run(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen]]:
     """A live stand-in trainer on tmp_path/run (see fake_trainer.py)."""
     run = tmp_path / "run"
     run.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, str(FAKE_TRAINER), "tui-gan", "train", str(run)],
-        start_new_session=True,
-    )
-    assert wait_for(lambda: (run / "flags.json").exists()), "the fake trainer did not start"
+    proc = start_fake_trainer(run)
     yield run, proc
     proc.kill()
     proc.wait()
