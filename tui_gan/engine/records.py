@@ -126,9 +126,9 @@ def check_record(obj: Any) -> dict[str, Any] | None:
 
     Fields a record type does not name pass through untouched: a newer tui-gan may add some.
     """
-    if not isinstance(obj, dict):
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
         return None
-    spec = SCHEMA.get(obj.get("type"))  # type: ignore[arg-type]
+    spec = SCHEMA.get(obj["type"])
     if spec is None:
         return None
     required, optional = spec
