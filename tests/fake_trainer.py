@@ -24,6 +24,7 @@ def main(run_dir: Path) -> None:
     write_status(run_dir, "running", preset="fake", step=0)
     rejected: list[str] = []
     while True:
+        controls.poll()  # as the training loop does each step
         rejected += controls.take_rejected()
         flags = {
             "pause": controls.pause.is_set(),

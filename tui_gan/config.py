@@ -130,6 +130,15 @@ def _utf8(v: str) -> bool:
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 
 
+def check_run_name(name: str | None) -> None:
+    """--name must be one folder under --out: no '/', no '..', no control characters."""
+    if name is not None and not NAME_RE.fullmatch(name):
+        raise PresetError(
+            f"--name {name!r}: expected 1-64 letters, digits, '.', '_', '+' or '-', "
+            "starting with a letter or digit (one folder under --out)"
+        )
+
+
 def _name(v: Any) -> str:
     # The preset's name becomes part of the run directory's name: no '/', no '..', no spaces.
     if not isinstance(v, str) or not NAME_RE.fullmatch(v):
@@ -351,13 +360,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key or any(not part for part in key.split(".")):
         raise PresetError(f"--set {text}: expected a dotted key such as train.steps")
     try:
-        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+        doc = tomllib.loads(f"v = {value.strip()}")
+        if set(doc) != {"v"}:  # "3\nfoo = 1" smuggles a second key past the first
+            raise PresetError(f"--set {key}: expected one value, got more than one line of TOML")
+        parsed = doc["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()  # bare words (e.g. lsgan) are strings
     except RecursionError:
         raise PresetError(f"--set {key}: the value is nested too deeply") from None
-    except KeyError:  # "x = 1\nv = 2" smuggled a second key: not one value
-        raise PresetError(f"--set {key}: expected one value") from None
     if _depth(parsed) > MAX_DEPTH:
         raise PresetError(f"--set {key}: the value is nested too deeply")
     return key.split("."), parsed

@@ -11,12 +11,14 @@ import os
 import pickle
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -171,14 +173,50 @@ def test_a_malicious_pickle_never_runs_and_is_one_line(tmp_path: Path):
     assert not marker.exists()
 
 
-def test_damaged_training_state_is_one_line(toy_run: Path, tmp_path: Path):
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("rng", {"python": "garbage"}),
+        ("elapsed", float("inf")),
+        ("elapsed", 10**400),
+        ("metrics_acc_n", 10**30),
+        ("metrics_acc", "int64"),
+    ],
+)
+def test_damaged_training_state_is_one_line(toy_run: Path, tmp_path: Path, key, value):
     import torch
 
     state = torch.load(toy_run / "last.pt", weights_only=True)
-    state["rng"] = {"python": "garbage"}
+    state[key] = state[key].to(torch.int64) if value == "int64" else value
     torch.save(state, tmp_path / "damaged.pt")
-    line = one_line(run_cli("train", "--resume", str(tmp_path / "damaged.pt"), "--steps", "40"))
-    assert "cannot resume from it: its training state is damaged" in line
+    res = run_cli("train", "--resume", str(tmp_path / "damaged.pt"), "--steps", "40")
+    line = one_line(res)
+    assert "damaged" in line
+
+
+def test_run_names_that_escape_out_are_refused(tmp_path: Path):
+    for name in ("..", "../escaped", "/tmp/abs", "a\nb"):
+        line = one_line(
+            run_cli("train", *TOY, "--steps", "2", "--out", str(tmp_path), "--name", name)
+        )
+        assert "--name" in line and "one folder under --out" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_closed_stdout_pipe_does_not_end_the_run(tmp_path: Path):
+    cmd = (
+        f"{sys.executable} -m tui_gan train {' '.join(TOY)} --steps 300 --set log.log_every=1 "
+        f"--out {tmp_path} --name piped | head -c 10 > /dev/null"
+    )
+    subprocess.run(cmd, shell=True, cwd=REPO, timeout=300, env={**os.environ, "COLUMNS": "100"})
+    deadline = time.monotonic() + 120  # head has exited; the run goes on, logging to train.log
+    while time.monotonic() < deadline:
+        status = json.loads((tmp_path / "piped" / "status.json").read_text())
+        if status["state"] not in ("starting", "running"):
+            break
+        time.sleep(0.2)
+    assert status["state"] == "finished" and status["step"] == 300
+    assert (tmp_path / "piped" / "last.pt").exists()
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +261,18 @@ def test_bad_inception_weights_are_one_line(mnist_run: Path, tmp_path: Path, kin
 # 8. runs in a pipe; 9. orphan temp files -----------------------------------------------------
 
 
+def test_runs_escapes_names_that_a_terminal_or_rich_would_act_on(toy_run: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    for name in ("[red]name", "[bold]x", "esc\x1b[31mred", "two\nlines"):
+        shutil.copytree(toy_run, out / name)
+    res = run_cli("runs", "--out", str(out))
+    assert res.returncode == 0 and res.stderr == ""
+    assert "\x1b" not in res.stdout and len(res.stdout.splitlines()) == 5  # header + 4 rows
+    assert "[red]name" in res.stdout and "[bold]x" in res.stdout and "two\\nlines" in res.stdout
+    line = one_line(run_cli("runs", "--out", str(toy_run / "last.pt")))
+    assert "not a folder" in line
+
+
 def test_runs_in_a_pipe_prints_whole_values(toy_run: Path, tmp_path: Path):
     out = tmp_path / "out"
     name = "a-rather-long-run-name-that-rich-would-cut-at-eighty-columns"
@@ -248,6 +298,10 @@ def test_a_resume_cleans_orphan_temp_files(toy_run: Path, tmp_path: Path):
     (run / "samples").mkdir(exist_ok=True)
     for p in orphans:
         p.write_bytes(b"")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine")
+    (run / "samples" / "step-0000035.png").symlink_to(victim)  # the run's next grid
     res = run_cli("train", "--resume", str(run), "--steps", "35")
     assert res.returncode == 0, res.stderr
     assert [p for p in orphans if p.exists()] == []
+    assert victim.read_text() == "mine"  # the grid replaced the link, not what it points to

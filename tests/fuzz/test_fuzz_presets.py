@@ -160,6 +160,7 @@ def test_preset_files_that_used_to_crash(tmp_path, data: bytes, says: str):
         ("data.root=" + '"a\\u0000b"', "data.root: expected a string of at most 4,096"),
         ("a=" + "[" * 3000 + "]" * 3000, "nested too deeply"),
         ("description=\udcff", "description: expected a string of at most 1,000"),
+        ("train.steps=3\nfoo = 1", "expected one value, got more than one line of TOML"),
     ],
 )
 def test_set_values_that_used_to_pass_or_crash(override: str, says: str):
@@ -183,3 +184,13 @@ def test_a_model_too_large_for_memory_is_refused_before_allocation():
     msg = str(info.value)
     assert msg.startswith("the model is too large: G has 12,") and "GiB" in msg
     assert "\n" not in msg
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../x", "/tmp/abs", "a/b", "a\nb", "\x1b[31m", ""])
+def test_run_names_stay_one_folder_under_out(name: str):
+    from tui_gan.config import check_run_name
+
+    with pytest.raises(PresetError) as info:
+        check_run_name(name)
+    assert "\n" not in str(info.value)
+    check_run_name("my-run_2.v1")  # and a plain one passes

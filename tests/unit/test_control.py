@@ -377,3 +377,76 @@ def test_apply_never_raises(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(control, "parse_control", lambda raw: 1 / 0)
     rc.apply()  # would have crashed the training loop from inside a signal handler
     assert "ZeroDivisionError" in controls.take_rejected()[0]
+
+
+# Found by an attack on this work ------------------------------------------------------------
+
+
+@needs_wake
+def test_a_signal_flood_never_deadlocks_the_run(fake_run):
+    # The handler once set threading.Events, whose lock a nested handler could find held by
+    # the same thread: a SIGUSR1 flood hung the run for good. Now it only raises a flag.
+    run, trainer = fake_run
+    assert request(run, pause=True) is True
+    assert wait_for(lambda: flags(run)["pause"])
+    for _ in range(5000):
+        os.kill(trainer.pid, WAKE)
+    assert request(run, stop=True) is True
+    assert wait_for(lambda: trainer.poll() is not None, 15), "the run hung under a signal flood"
+    assert flags(run)["rejected"] == []  # and no valid request was lost to a RecursionError
+
+
+def test_a_symlinked_lock_does_not_pass_for_a_live_run(fake_run, tmp_path: Path, no_kill):
+    run, trainer = fake_run
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / STATUS).write_bytes((run / STATUS).read_bytes())
+    (fake / LOCK).symlink_to(run / LOCK)
+    assert lock_held(fake) is False
+    assert run_state(fake) == "failed"
+    assert request(fake, save=True) is False
+    assert no_kill == []
+
+
+def test_a_hard_linked_copy_does_not_pass_for_the_live_run(fake_run, tmp_path: Path, no_kill):
+    run, trainer = fake_run
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / STATUS).write_bytes((run / STATUS).read_bytes())
+    os.link(run / LOCK, copy / LOCK)  # cp -al of a live run
+    assert verified_pid(copy, read_status(copy)) is None
+    assert request(copy, save=True) is False
+    assert no_kill == []
+
+
+def test_a_lock_that_is_not_a_regular_file_is_refused(tmp_path: Path):
+    os.mkfifo(tmp_path / LOCK)
+    with pytest.raises(control.UsageError, match="not a regular file"):
+        RunLock(tmp_path).acquire()
+
+
+def test_an_unwritable_control_file_is_one_line_naming_it(fake_run):
+    run, trainer = fake_run
+    (run / CONTROL).unlink()
+    (run / CONTROL).mkdir()  # as a read-only folder would, the write fails
+    with pytest.raises(control.UsageError) as info:
+        request(run, save=True)
+    assert str(info.value) == f"{run / CONTROL}: is a folder, expected a file"
+    assert not list(run.glob(".control.json.tmp*"))
+
+
+@needs_wake
+def test_a_huge_save_count_still_saves(fake_run):
+    run, trainer = fake_run
+    (run / CONTROL).write_text(json.dumps({"pause": False, "save": 10**18, "stop": False}))
+    os.kill(trainer.pid, WAKE)
+    assert wait_for(lambda: flags(run)["saves_seen"] == 10**18)
+    assert request(run, save=True) is True  # the count wraps instead of growing past bounds
+    assert wait_for(lambda: flags(run)["saves_seen"] == (10**18 + 1) % control.SAVE_WRAP)
+    assert flags(run)["rejected"] == []
+
+
+def test_a_resumed_run_drops_the_old_error(tmp_path: Path):
+    write_status(tmp_path, "failed", error="disk full")
+    write_status(tmp_path, "running")
+    assert "error" not in read_status(tmp_path)

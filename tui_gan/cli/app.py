@@ -50,7 +50,9 @@ ResumeOpt = Annotated[
 DeviceOpt = Annotated[
     DeviceChoice | None, typer.Option("--device", help="auto picks cuda, then mps, then cpu.")
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Random seed.")]
+MAX_SEED = 2**32 - 1  # as presets allow (config.MAX_SEED; not imported: --help stays light)
+MAX_N = 100_000  # samples per sample/eval call: more is minutes of work and gigabytes
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed.")]
 
 
 @app.callback(invoke_without_command=True)
@@ -159,10 +161,12 @@ class FidChoice(str, Enum):
 @app.command("eval")
 def eval_(
     target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
-    n: Annotated[int, typer.Option("--n", min=10, help="Generated samples to score.")] = 5000,
+    n: Annotated[
+        int, typer.Option("--n", min=10, max=MAX_N, help="Generated samples to score.")
+    ] = 5000,
     fid: Annotated[FidChoice, typer.Option("--fid", help="FID features.")] = FidChoice.classifier,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Noise seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
     inception_weights: Annotated[
         str | None, typer.Option(help="Path to the FID Inception weights file.")
     ] = None,
@@ -199,8 +203,8 @@ def presets(
 @app.command()
 def sample(
     target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="How many samples.")] = 64,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Noise seed.")] = 0,
+    n: Annotated[int, typer.Option("--n", min=1, max=MAX_N, help="How many samples.")] = 64,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
     out: Annotated[
         Path | None,
         typer.Option(

@@ -30,6 +30,9 @@ def run_dash(
     from tui_gan.presets import load_preset
 
     if not resume:
+        from tui_gan.config import check_run_name
+
+        check_run_name(name)
         load_preset(preset, overrides)
         if name and (Path(out) / name / "last.pt").exists():
             raise UsageError(f"{Path(out) / name} already holds a run; continue it with --resume")

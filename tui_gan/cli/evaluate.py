@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui_gan.errors import UsageError
+from tui_gan.errors import UsageError, one_line
 
 LOWER_IS_BETTER = {"fid", "class_kl", "w1", "ks"}
 IMAGE_COLUMNS = (
@@ -77,10 +77,11 @@ def run_eval(
         print(json.dumps(result))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
-        title=f"{result['checkpoint']} (step {result['step']})",
+        title=escape(one_line(f"{result['checkpoint']} (step {result['step']})")),
         box=None,
         show_header=True,
         header_style="bold",
@@ -114,6 +115,8 @@ def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
     """The run's last eval record, or an evaluation of its last.pt when it logged none."""
     from tui_gan.engine.rundir import read_metrics
 
+    if not run.is_dir():
+        raise UsageError(f"{run}: not a run directory")
     evals = [r for r in read_metrics(run / "metrics.jsonl") if r.get("type") == "eval"]
     if evals:
         return evals[-1], "logged"
@@ -126,6 +129,7 @@ def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
 
 def run_compare(runs: list[Path]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     rows = [(run, *final_metrics(run)) for run in runs]
@@ -157,5 +161,6 @@ def run_compare(runs: list[Path]) -> None:
             cells.append(
                 f"[bold green]{text}*[/]" if v is not None and v == best.get(col) else text
             )
-        table.add_row(run.name, str(m.get("step", "?")), *cells, str(m.get("n", "?")), source)
+        name = escape(one_line(run.name))
+        table.add_row(name, str(m.get("step", "?")), *cells, str(m.get("n", "?")), source)
     Console().print(table)

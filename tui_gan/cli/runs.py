@@ -12,18 +12,20 @@ from typing import Any
 from tui_gan.engine import control
 from tui_gan.engine.records import parse_line
 from tui_gan.engine.safeio import open_regular
-from tui_gan.errors import UsageError
+from tui_gan.errors import UsageError, from_os_error, one_line
 
 COLUMNS = ("run", "preset", "state", "step", "loss_d", "loss_g", "updated")
 
 
 def _last_step_record(metrics: Path) -> dict | None:
+    """The last valid step record; other records (samples every step, say) may follow it
+    by the hundred, so the whole file is scanned, parsing only candidate lines."""
     fh = open_regular(metrics)
     if fh is None:
         return None
     with fh:
-        tail = deque(fh, maxlen=50)  # the end of the file is enough
-    for line in reversed(tail):
+        candidates = deque((ln for ln in fh if b'"step"' in ln and b'"loss_d"' in ln), maxlen=50)
+    for line in reversed(candidates):
         rec = parse_line(line)
         if rec is not None and rec["type"] == "step":
             return rec
@@ -43,8 +45,10 @@ def list_runs(out: Path) -> list[dict[str, Any]]:
     rows = []
     try:
         folders = sorted(p for p in Path(out).iterdir() if p.is_dir())
-    except OSError:  # missing, not a folder, or not ours to read
+    except FileNotFoundError:
         folders = []
+    except OSError as err:  # a file, a symlink loop, a folder we may not read
+        raise from_os_error(err, out) from None
     for run in folders:
         state = control.run_state(run)
         if state == "unknown":
@@ -80,11 +84,13 @@ def _ago(t: float) -> str:
 
 
 def _cells(r: dict[str, Any]) -> list[str]:
+    """A row as text; names come from the file system and status.json, so control characters
+    (and anything a terminal would act on) are shown escaped, and spaces as '_'."""
     fmt = lambda v: "--" if v is None else f"{v:.3f}"  # noqa: E731
     step = f"{r['step']}/{r['total']}" if r["total"] else str(r["step"])
     updated = _ago(r["updated"]) if r["updated"] else "--"
-    preset = r["preset"] or "?"
-    return [r["name"], preset, r["state"], step, fmt(r["loss_d"]), fmt(r["loss_g"]), updated]
+    name, preset = (one_line(v).replace(" ", "_") for v in (r["name"], r["preset"] or "?"))
+    return [name, preset, r["state"], step, fmt(r["loss_d"]), fmt(r["loss_g"]), updated]
 
 
 def run_runs(out: Path, as_json: bool = False) -> None:
@@ -93,7 +99,7 @@ def run_runs(out: Path, as_json: bool = False) -> None:
         print(json.dumps(rows))
         return
     if not rows:
-        print(f"no runs under {out}")
+        print(one_line(f"no runs under {out}"))
         return
     if not sys.stdout.isatty():
         # For grep, awk and logs: whole values, space-aligned, no colour, never cut to 80 columns.
@@ -103,6 +109,7 @@ def run_runs(out: Path, as_json: bool = False) -> None:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -111,7 +118,7 @@ def run_runs(out: Path, as_json: bool = False) -> None:
         table.add_column(col, justify="right" if right else "left", no_wrap=True)
     colours = {"running": "green", "paused": "yellow", "failed": "red", "finished": "blue"}
     for r in rows:
-        cells = _cells(r)
+        cells = [escape(c) for c in _cells(r)]  # "[red]x" is a run's name, not markup
         cells[2] = f"[{colours.get(r['state'], 'magenta')}]{r['state']}"
         table.add_row(*cells)
     Console().print(table)
@@ -124,7 +131,7 @@ def run_stop(run_dir: Path, timeout: float) -> None:
     if state == "unreadable":
         raise UsageError(f"{run_dir}: status.json is unreadable; the run cannot be steered")
     if state not in control.LIVE_STATES:
-        print(f"{run_dir}: not running ({state})")
+        print(one_line(f"{run_dir}: not running ({state})"))
         return
     if not control.request(run_dir, stop=True):
         raise UsageError(control.why_not_live(run_dir))
@@ -135,6 +142,8 @@ def run_stop(run_dir: Path, timeout: float) -> None:
         time.sleep(0.1)
     status = control.read_status(run_dir) or {}
     print(
-        f"{run_dir}: {status.get('state', 'ended')} at step {status.get('step', '?')}, "
-        f"checkpoint {run_dir / 'last.pt'}"
+        one_line(
+            f"{run_dir}: {status.get('state', 'ended')} at step {status.get('step', '?')}, "
+            f"checkpoint {run_dir / 'last.pt'}"
+        )
     )

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tui_gan.config import Preset, apply_overrides, validate
+from tui_gan.config import Preset, apply_overrides, check_run_name, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.control import LIVE_STATES, RemoteControl, RunLock, run_state
@@ -64,9 +64,12 @@ def resolve_run(
             resume_state=state,
             classifier_dir=ckpt.parent.parent / "classifiers",
         )
+    check_run_name(name)
     resolved = load_preset(preset, overrides)
     run_dir = Path(out) / (name or default_run_name(resolved.name))
-    if (run_dir / "last.pt").exists() or run_state(run_dir) in LIVE_STATES:
+    if run_state(run_dir) in LIVE_STATES:
+        raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")
+    if (run_dir / "last.pt").exists():
         raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
     return RunSpec(resolved, run_dir, classifier_dir=Path(out) / "classifiers")
 
@@ -98,7 +101,11 @@ def run_train(
     code = 1
     try:
         for event in Trainer(spec, controls).run():
-            reporter.handle(event)
+            try:
+                reporter.handle(event)
+            except OSError:  # stdout is gone (`| head` closed the pipe): train on, log instead
+                to_train_log(spec.run_dir)
+                reporter = PlainReporter()
             if isinstance(event, ev.Finished):
                 code = EXIT_INTERRUPTED if event.state == "interrupted" else 0
             elif isinstance(event, ev.Failed):
@@ -107,6 +114,14 @@ def run_train(
         reporter.close()
         lock.release()
     return code
+
+
+def to_train_log(run_dir: Path) -> None:
+    """Send this process's stdout and stderr to RUN_DIR/train.log from now on."""
+    log = os.open(run_dir / "train.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
 
 
 def _install_signal_handlers(controls: Controls, run_dir: Path) -> None:
@@ -119,10 +134,7 @@ def _install_signal_handlers(controls: Controls, run_dir: Path) -> None:
         controls.request_stop("interrupted")
 
     def hangup(signum, frame):  # noqa: ARG001
-        log = os.open(run_dir / "train.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(log, 1)  # the terminal is gone: writes to it would fail and end the run
-        os.dup2(log, 2)
-        os.close(log)
+        to_train_log(run_dir)  # the terminal is gone: writes to it would fail and end the run
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)

@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import stat
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine.safeio import is_count, is_number, read_json_object
+from tui_gan.errors import UsageError, from_os_error
 
 STATUS = "status.json"
 CONTROL = "control.json"
@@ -29,36 +29,77 @@ WAKE = getattr(signal, "SIGUSR1", None)
 # started long after, and must also hold this run's lock and be a `tui-gan train`.
 START_TOLERANCE_S = 1.0
 _CLEAN_CONTROL = {"pause": False, "save": 0, "stop": False}
+SAVE_WRAP = 2**31  # the save counter wraps here, far below any bound a reader checks
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise from_os_error(err, path) from None  # name the file, not its temp
+
+
+class Flag:
+    """A bool with Event's set/clear/is_set, safe to flip from a signal handler.
+
+    threading.Event takes a lock that a signal handler, which runs between bytecodes of the
+    main thread, may find already held by that same thread: a SIGUSR1 flood deadlocked a
+    run that way. A plain attribute store takes no lock.
+    """
+
+    __slots__ = ("_on",)
+
+    def __init__(self) -> None:
+        self._on = False
+
+    def set(self) -> None:
+        self._on = True
+
+    def clear(self) -> None:
+        self._on = False
+
+    def is_set(self) -> bool:
+        return self._on
 
 
 @dataclass
 class Controls:
     """How a front end steers a run: set `stop` to end it (after a checkpoint), `pause` to hold
-    it, `save` to ask for a checkpoint at the next step."""
+    it, `save` to ask for a checkpoint at the next step. The loop calls `poll()` each step: a
+    signal only raises `wake`, and the request is read there, outside the handler."""
 
-    stop: threading.Event = field(default_factory=threading.Event)
-    pause: threading.Event = field(default_factory=threading.Event)
-    save: threading.Event = field(default_factory=threading.Event)
+    stop: Flag = field(default_factory=Flag)
+    pause: Flag = field(default_factory=Flag)
+    save: Flag = field(default_factory=Flag)
     stop_state: str = "stopped"  # what Finished.state says: stopped | interrupted
     rejected: list[str] = field(default_factory=list)  # bad remote requests, for the log
+    wake: bool = False  # set by the SIGUSR1 handler: control.json has something to read
+    on_wake: Callable[[], None] | None = None
 
     def request_stop(self, state: str = "stopped") -> None:
         self.stop_state = state
         self.stop.set()
 
     def reject(self, why: str) -> None:
-        """A request that was not applied; safe from a signal handler (a list append)."""
+        """A request that was not applied."""
         self.rejected.append(why)
 
     def take_rejected(self) -> list[str]:
         out, self.rejected = self.rejected, []
         return out
+
+    def poll(self) -> None:
+        """Apply a request a signal announced; cheap when there is none."""
+        if self.wake:
+            self.wake = False
+            if self.on_wake is not None:
+                self.on_wake()
 
 
 # --- the trainer's lock: proof that a run is live, and of which process --------------------
@@ -78,7 +119,10 @@ class RunLock:
             import fcntl
         except ImportError:  # no flock (Windows): nothing to hold, and no SIGUSR1 to send
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK, 0o644)
+        if not _lock_file_ok(fd):
+            os.close(fd)
+            raise UsageError(f"{self.path}: not a regular file of this run's own; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -100,11 +144,11 @@ def lock_held(run_dir: Path) -> bool:
     except ImportError:  # no flock: fall back to trusting the pid checks alone
         return True
     try:
-        fd = os.open(Path(run_dir) / LOCK, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+        fd = os.open(Path(run_dir) / LOCK, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except OSError:  # missing, or a symlink (to another run's lock, say)
         return False
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        if not _lock_file_ok(fd):
             return False
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -114,6 +158,17 @@ def lock_held(run_dir: Path) -> bool:
     finally:
         os.close(fd)  # also drops the shared lock we may just have taken
     return False
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def _lock_file_ok(fd: int) -> bool:
+    """A regular file with one name: a hard link would let a copied run directory pass for
+    the live one (a FIFO or a device is no lock at all)."""
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
 
 
 _START_TIME: float | None = None
@@ -146,25 +201,22 @@ def verified_pid(run_dir: Path, status: dict[str, Any] | None) -> int | None:
         return None
     import psutil
 
-    lock = Path(run_dir) / LOCK
+    # The path the trainer opened, as the kernel reports it: a symlink or a hard link in a
+    # copied run directory names another path, so it never matches.
+    lock = os.path.realpath(Path(run_dir) / LOCK)
+    if not lock_held(run_dir):
+        return None
     try:
         proc = psutil.Process(pid)
         if abs(proc.create_time() - started) > START_TOLERANCE_S:
             return None  # the recorded trainer is gone and its PID was reused
         if not _looks_like_trainer(proc.cmdline()):
             return None
-        if not any(_same_file(f.path, lock) for f in proc.open_files()):
+        if not any(f.path == lock for f in proc.open_files()):
             return None  # a trainer, but of another run
     except (psutil.Error, OSError):
         return None
     return pid
-
-
-def _same_file(a: str, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 # --- status.json ----------------------------------------------------------------------------
@@ -185,6 +237,7 @@ _STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
 
 def write_status(run_dir: Path, state: str, **fields: Any) -> None:
     old = read_status(run_dir) or {}
+    old.pop("error", None)  # an earlier failure's reason is history once the run goes on
     _write_json(
         Path(run_dir) / STATUS,
         {
@@ -214,7 +267,7 @@ def run_state(run_dir: Path) -> str:
     machine rebooted) reads as failed: the lock tells, not the PID, which may be reused."""
     status = read_status(run_dir)
     if status is None:
-        return "unreadable" if (Path(run_dir) / STATUS).exists() else "unknown"
+        return "unreadable" if os.path.lexists(Path(run_dir) / STATUS) else "unknown"
     state = status["state"]
     if state in LIVE_STATES and status.get("host") == socket.gethostname():
         if not lock_held(run_dir):
@@ -234,9 +287,9 @@ def request(run_dir: Path, **changes: Any) -> bool:
         return False
     ctl = parse_control(read_json_object(run_dir / CONTROL)) or dict(_CLEAN_CONTROL)
     if changes.pop("save", False):
-        ctl["save"] += 1
+        ctl["save"] = (ctl["save"] + 1) % SAVE_WRAP  # the run saves when the count changes
     ctl.update(changes)
-    _write_json(run_dir / CONTROL, ctl)
+    _write_json(run_dir / CONTROL, ctl)  # a read-only run directory: one line, via main
     try:
         os.kill(pid, WAKE)
     except OSError:
@@ -283,12 +336,16 @@ class RemoteControl:
     def install(self) -> None:
         # Start from a clean control file: requests meant for an earlier process are void.
         _write_json(self.run_dir / CONTROL, dict(_CLEAN_CONTROL))
+        self.controls.on_wake = self.apply
         if WAKE is not None:
-            signal.signal(WAKE, lambda signum, frame: self.apply())
+            signal.signal(WAKE, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+        self.controls.wake = True  # only this: no I/O, no locks (see Flag)
 
     def apply(self) -> None:
-        """Runs in a signal handler: it must never raise (that would crash the loop wherever it
-        was), and it only sets flags; a rejected request is handed to the loop to log."""
+        """Read control.json and set the flags; called by the loop (Controls.poll). It never
+        raises: a rejected request is handed to the loop to log, and the run goes on."""
         try:
             raw = read_json_object(self.run_dir / CONTROL)
             if raw is None and not (self.run_dir / CONTROL).exists():
@@ -307,8 +364,8 @@ class RemoteControl:
                 c.pause.set()
             else:
                 c.pause.clear()
-            if ctl["save"] > self.saves_seen:
+            if ctl["save"] != self.saves_seen:
                 self.saves_seen = ctl["save"]
                 c.save.set()
-        except Exception as err:  # noqa: BLE001 - see the docstring
+        except Exception as err:  # noqa: BLE001 - a bad request must never end the run
             self.controls.reject(f"ignored a control request: {type(err).__name__}: {err}")

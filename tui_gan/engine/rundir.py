@@ -54,6 +54,7 @@ class RunDir:
             self.path / "metrics.tmp",
             self.path / "preset.tmp",
             self.samples / ".fresh.tmp.png",
+            self.samples / ".grid.tmp.png",
         ]
         now = time.time()
         for p in self.path.glob(".control.json.tmp*"):
@@ -89,19 +90,28 @@ class RunDir:
             if rec["step"] <= step and rec["type"] not in ("finished", "failed")
         ]
         tmp = self.metrics_path.with_suffix(".tmp")
-        tmp.write_text("".join(kept))
-        os.replace(tmp, self.metrics_path)
+        try:
+            tmp.write_text("".join(kept))
+            os.replace(tmp, self.metrics_path)
+        except OSError as err:
+            raise OSError(err.errno, err.strerror, str(self.metrics_path)) from None
 
     def log(self, record: dict[str, Any]) -> None:
         # Line-buffered appends: a reader (attach, runs) always sees whole records.
-        if self._fh is None:
-            self._fh = open(self.metrics_path, "a", buffering=1)
-        self._fh.write(json.dumps(record) + "\n")
+        try:
+            if self._fh is None:
+                self._fh = open(self.metrics_path, "a", buffering=1)
+            self._fh.write(json.dumps(record) + "\n")
+        except OSError as err:  # a full disk: say which file, not a bare errno
+            raise OSError(err.errno, err.strerror, str(self.metrics_path)) from None
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            try:
+                fh.close()
+            except OSError:
+                pass  # the write that failed has been reported; a second line says nothing new
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:

@@ -30,6 +30,10 @@ from tui_gan.engine.rundir import RunDir
 from tui_gan.errors import CheckpointError, TuiGanError, from_os_error
 
 CHECKPOINT_FORMAT = 1
+_CPU_OOM = (
+    "out of memory: lower train.batch_size or the model widths, or raise the memory limit "
+    "(ulimit -v, the container's)"
+)
 FRESH_PREVIEW = 64  # fresh samples sent to the UI for the "random" view
 HIST_BINS = 60
 CURVE_POINTS = 121
@@ -67,11 +71,20 @@ class Trainer:
         except OSError as err:  # a full disk, a folder made read-only under a live run
             mapped = from_os_error(err)
             yield self._failed(str(mapped), exit_code=mapped.exit_code)
+        except MemoryError:
+            yield self._failed(_CPU_OOM, exit_code=2)
         except torch.cuda.OutOfMemoryError:
             yield self._failed(
                 "CUDA out of memory: lower train.batch_size or the model widths, "
                 "or free the GPU (nvidia-smi shows who holds it)"
             )
+        except RuntimeError as err:
+            if "can't allocate memory" not in str(err):
+                yield self._failed(
+                    f"RuntimeError: {err}", details=traceback.format_exc().splitlines()
+                )
+            else:
+                yield self._failed(_CPU_OOM, exit_code=2)
         except Exception as err:  # the UI must survive anything the loop throws
             yield self._failed(
                 f"{type(err).__name__}: {err}", details=traceback.format_exc().splitlines()
@@ -182,7 +195,15 @@ class Trainer:
         self.task.load_state_dict(state, source)
         try:
             self._restore_loop_state(state)
-        except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError) as err:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            RuntimeError,
+            AttributeError,
+            OverflowError,
+        ) as err:
             detail = (str(err).splitlines() or [""])[0][:120]
             raise CheckpointError(
                 f"{source}: cannot resume from it: its training state is damaged "
@@ -192,9 +213,13 @@ class Trainer:
     def _restore_loop_state(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
         self.elapsed0 = float(state.get("elapsed", 0.0))
+        if not 0 <= self.elapsed0 < 1e12:  # NaN and inf fail this too
+            raise ValueError(f"elapsed is {self.elapsed0}")
         noise, acc = state["fixed_noise"], state["metrics_acc"]
         if noise.ndim != 2 or noise.shape[1] != self.preset.model.latent_dim:
             raise ValueError(f"fixed_noise has shape {tuple(noise.shape)}")
+        if not noise.is_floating_point() or not acc.is_floating_point():
+            raise ValueError("fixed_noise and metrics_acc must be float tensors")
         if acc.shape != self.acc.shape:
             raise ValueError(f"metrics_acc has shape {tuple(acc.shape)}")
         self.fixed_noise = noise.to(self.device)
@@ -207,8 +232,10 @@ class Trainer:
                 "no longer repeats a straight run step for step"
             )
         set_rng_state(state["rng"])
-        self.acc = acc.to(self.device)
+        self.acc = acc.to(self.device, torch.float32)
         self.acc_n = int(state["metrics_acc_n"])
+        if not 0 <= self.acc_n < 2**31:
+            raise ValueError(f"metrics_acc_n is {self.acc_n}")
 
     # --- the loop -----------------------------------------------------------
 
@@ -232,6 +259,7 @@ class Trainer:
         last_sampled = last_saved = last_eval = -1
 
         while self.step < self.total:
+            c.poll()  # a remote request announced by a signal is read here, not in the handler
             if c.stop.is_set():
                 break
             if c.pause.is_set():
@@ -298,7 +326,8 @@ class Trainer:
             if c.save.is_set():
                 c.save.clear()
                 yield self._checkpoint()
-            c.stop.wait(0.05)
+            time.sleep(0.05)
+            c.poll()
         self.rd.log({"type": "resumed", "step": self.step, "time": self.elapsed()})
         write_status(self.rd.path, "running", step=self.step)
         yield ev.Paused(self.step, False)
@@ -366,8 +395,11 @@ class Trainer:
         fresh = self.task.generate(self.task.sample_z(n, self._eval_generator()))
         path = self.rd.sample_path(self.step)
         nrow = max(1, int(math.sqrt(len(fixed))))
-        save_image(fixed, path, nrow=nrow, normalize=True, value_range=(-1, 1))
-        # The latest fresh samples (the diversity view) replace the previous ones atomically.
+        # Each grid is written beside its name and renamed over it: a reader never sees half a
+        # PNG, and a symlink planted at the name is replaced, not written through.
+        grid_tmp = self.rd.samples / ".grid.tmp.png"
+        save_image(fixed, grid_tmp, nrow=nrow, normalize=True, value_range=(-1, 1))
+        os.replace(grid_tmp, path)
         fresh_tmp = self.rd.samples / ".fresh.tmp.png"
         save_image(fresh[:FRESH_PREVIEW], fresh_tmp, nrow=8, normalize=True, value_range=(-1, 1))
         os.replace(fresh_tmp, self.rd.samples / "fresh.png")

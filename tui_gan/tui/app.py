@@ -206,7 +206,8 @@ class Dashboard(App):
     def _switch_to(self, run_dir: Path) -> None:
         old = self.run_dir
         self.pending_switch = None
-        if old is not None and control.request(old, stop=True):
+        live = old is not None and control.run_state(old) in control.LIVE_STATES
+        if live and self._request(old, stop=True):
             self.say(f"stopping {display_path(old)} (checkpoint saved on the way out)")
         self.say(f"preset switched: now {display_path(run_dir)}")
         self.follow(run_dir)
@@ -271,11 +272,17 @@ class Dashboard(App):
             return False
         return True
 
-    def _request(self, **change) -> bool:
+    def _request(self, run_dir: Path | None = None, **change) -> bool:
         """Send a request to the run; say in the log why when it cannot be sent."""
-        if control.request(self.run_dir, **change):
-            return True
-        self.say(f"error: {control.why_not_live(self.run_dir)}")
+        from tui_gan.errors import TuiGanError
+
+        run_dir = run_dir or self.run_dir
+        try:
+            if control.request(run_dir, **change):
+                return True
+            self.say(f"error: {control.why_not_live(run_dir)}")
+        except TuiGanError as err:  # control.json cannot be written (a read-only folder)
+            self.say(f"error: {err}")
         return False
 
     def action_save(self) -> None:

@@ -67,7 +67,16 @@ def free_memory(device: torch.device) -> int | None:
     if device.type == "cpu":
         import psutil
 
-        return psutil.virtual_memory().available
+        free = psutil.virtual_memory().available
+        try:  # a ulimit -v caps us below what the machine has free
+            import resource
+
+            soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+            if soft != resource.RLIM_INFINITY:
+                free = min(free, max(0, soft - psutil.Process().memory_info().vms))
+        except (ImportError, OSError, ValueError):
+            pass
+        return free
     return None
 
 
