@@ -181,17 +181,27 @@ def test_a_malicious_pickle_never_runs_and_is_one_line(tmp_path: Path):
         ("elapsed", 10**400),
         ("metrics_acc_n", 10**30),
         ("metrics_acc", "int64"),
+        ("metrics_acc", "nan"),
+        ("rng.train_gen", "garbage"),
+        ("rng.train_gen", "zeros"),
     ],
 )
 def test_damaged_training_state_is_one_line(toy_run: Path, tmp_path: Path, key, value):
     import torch
 
     state = torch.load(toy_run / "last.pt", weights_only=True)
-    state[key] = state[key].to(torch.int64) if value == "int64" else value
+    if key == "rng.train_gen":  # a bad generator state is damage, not "another device"
+        gen = state["rng"]["train_gen"]
+        state["rng"]["train_gen"] = torch.zeros_like(gen) if value == "zeros" else [1, 2]
+    elif value == "nan":
+        state[key] = state[key] * float("nan")
+    else:
+        state[key] = state[key].to(torch.int64) if value == "int64" else value
     torch.save(state, tmp_path / "damaged.pt")
     res = run_cli("train", "--resume", str(tmp_path / "damaged.pt"), "--steps", "40")
     line = one_line(res)
     assert "damaged" in line
+    assert "different device" not in res.stdout + res.stderr
 
 
 def test_run_names_that_escape_out_are_refused(tmp_path: Path):

@@ -220,12 +220,18 @@ class Trainer:
             raise ValueError(f"fixed_noise has shape {tuple(noise.shape)}")
         if not noise.is_floating_point() or not acc.is_floating_point():
             raise ValueError("fixed_noise and metrics_acc must be float tensors")
-        if acc.shape != self.acc.shape:
-            raise ValueError(f"metrics_acc has shape {tuple(acc.shape)}")
+        if acc.shape != self.acc.shape or not bool(torch.isfinite(acc).all()):
+            raise ValueError(f"metrics_acc is {acc.tolist()}")  # a saved acc is always finite
         self.fixed_noise = noise.to(self.device)
+        gen_state = state["rng"]["train_gen"]
+        if not isinstance(gen_state, torch.Tensor) or gen_state.dtype != torch.uint8:
+            raise ValueError("rng.train_gen is not a generator state")
         try:
-            self.gen.set_state(state["rng"]["train_gen"])
-        except RuntimeError:  # saved on another kind of device: its generator state won't fit
+            self.gen.set_state(gen_state)
+        except RuntimeError:
+            if gen_state.numel() == self.gen.get_state().numel():
+                raise ValueError("rng.train_gen is damaged") from None  # same kind, bad bytes
+            # Saved on another kind of device: its generator state has another size.
             self.gen.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
             self.resume_note = (
                 "resumed on a different device: the noise stream is reseeded, so this run "
