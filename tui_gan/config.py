@@ -342,12 +342,17 @@ def check_depth(raw: Any, source: str) -> None:
         raise PresetError(f"{source}: nested more than {MAX_DEPTH} levels deep; not a preset")
 
 
-def validate(raw: dict[str, Any], source: str) -> Preset:
-    """Validate a raw TOML table into a Preset, or raise PresetError with one line."""
+def validate(raw: dict[str, Any], source: str, overrides: Iterable[str] = ()) -> Preset:
+    """Validate a raw TOML table into a Preset, or raise PresetError with one line. A field
+    that an override set is blamed on the command line, not on the file it overrode."""
     check_depth(raw, source)
     try:
         return Preset.model_validate(raw)
     except ValidationError as err:
+        loc = ".".join(str(p) for p in err.errors(include_url=False)[0]["loc"])
+        set_keys = {text.partition("=")[0].strip() for text in overrides}
+        if loc and any(loc == k or loc.startswith(k + ".") for k in set_keys):
+            source = "command line"
         raise PresetError(format_error(source, err)) from None
 
 

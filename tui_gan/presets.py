@@ -56,7 +56,7 @@ def load_preset(name_or_path: str | None = None, overrides: tuple[str, ...] = ()
     raw.setdefault("name", _name_from(path.stem))
     if overrides:
         raw = apply_overrides(raw, overrides)
-    return validate(raw, str(_display(path)))
+    return validate(raw, str(_display(path)), overrides)
 
 
 def _name_from(stem: str) -> str:

@@ -157,7 +157,7 @@ def test_bad_preset_value_is_one_line_exit_2(tmp_path: Path):
     res = run_cli("train", "--set", "optim.g.lr=fast", "--out", str(tmp_path))
     assert res.returncode == 2
     assert res.stderr.strip() == (
-        "tui-gan: presets/mnist-mlp.toml: optim.g.lr: expected a number in [1e-09, 10], got 'fast'"
+        "tui-gan: command line: optim.g.lr: expected a number in [1e-09, 10], got 'fast'"
     )
     res = run_cli("train", "--set", "optim.g.speed=1", "--out", str(tmp_path))
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "unknown key" in res.stderr

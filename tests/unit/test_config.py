@@ -142,3 +142,14 @@ def test_cross_field_checks():
 def test_unknown_preset_name_lists_shipped_ones():
     with pytest.raises(PresetError, match="no such preset.*mnist-mlp"):
         load_preset("nope")
+
+
+def test_a_bad_override_is_blamed_on_the_command_line_not_the_file():
+    from tui_gan.presets import load_preset
+
+    with pytest.raises(PresetError) as info:
+        load_preset("toy1d-sine", ("train.steps=99999999999999999999",))
+    assert str(info.value).startswith("command line: train.steps: expected an integer in [0,")
+    with pytest.raises(PresetError) as info:  # a cross-field rule has no one field: the file
+        load_preset("mnist-mlp", ("data.name=toy1d",))
+    assert "command line" not in str(info.value)

@@ -56,7 +56,7 @@ def resolve_run(
             raise UsageError(f"{ckpt.parent} is still training; stop it first: tui-gan stop")
         state = load_run_checkpoint(ckpt)
         raw = apply_overrides(state["preset"], overrides)
-        resolved: Preset = validate(raw, f"{ckpt} (preset)")
+        resolved: Preset = validate(raw, f"{ckpt} (preset)", overrides)
         return RunSpec(
             resolved,
             ckpt.parent,
