@@ -59,6 +59,11 @@ _CAUSES = {
 }
 
 
+def naming(err: OSError, path: object) -> OSError:
+    """The same error, naming the file the user knows (not a temp file, or none at all)."""
+    return err if err.errno is None else OSError(err.errno, err.strerror, str(path))
+
+
 def from_os_error(err: OSError, path: object = None) -> TuiGanError:
     """An OSError as one line naming the path and the cause; exit 2 when the user can fix it
     (space, permissions, a wrong path), 1 otherwise."""

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from tui_gan.errors import CheckpointError
+from tui_gan.errors import CheckpointError, naming
 
 RUN_KEYS = ("preset", "G", "D", "step")
 
@@ -53,9 +53,7 @@ def atomic_save(obj: dict[str, Any], path: Path) -> None:
         os.replace(tmp, path)
     except OSError as err:
         _discard(tmp)
-        if err.errno is None:
-            raise
-        raise OSError(err.errno, err.strerror, str(path)) from None  # name the real target
+        raise naming(err, path) from None  # the real target, not its temp file
     except BaseException:
         _discard(tmp)
         raise

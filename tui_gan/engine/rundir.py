@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine.records import iter_records
+from tui_gan.errors import naming
 
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
 
@@ -94,7 +95,7 @@ class RunDir:
             tmp.write_text("".join(kept))
             os.replace(tmp, self.metrics_path)
         except OSError as err:
-            raise OSError(err.errno, err.strerror, str(self.metrics_path)) from None
+            raise naming(err, self.metrics_path) from None
 
     def log(self, record: dict[str, Any]) -> None:
         # Line-buffered appends: a reader (attach, runs) always sees whole records.
@@ -103,7 +104,7 @@ class RunDir:
                 self._fh = open(self.metrics_path, "a", buffering=1)
             self._fh.write(json.dumps(record) + "\n")
         except OSError as err:  # a full disk: say which file, not a bare errno
-            raise OSError(err.errno, err.strerror, str(self.metrics_path)) from None
+            raise naming(err, self.metrics_path) from None
 
     def close(self) -> None:
         if self._fh is not None:

@@ -78,14 +78,10 @@ class Trainer:
                 "CUDA out of memory: lower train.batch_size or the model widths, "
                 "or free the GPU (nvidia-smi shows who holds it)"
             )
-        except RuntimeError as err:
-            if "can't allocate memory" not in str(err):
-                yield self._failed(
-                    f"RuntimeError: {err}", details=traceback.format_exc().splitlines()
-                )
-            else:
-                yield self._failed(_CPU_OOM, exit_code=2)
         except Exception as err:  # the UI must survive anything the loop throws
+            if isinstance(err, RuntimeError) and "can't allocate memory" in str(err):
+                yield self._failed(_CPU_OOM, exit_code=2)  # torch's CPU allocator
+                return
             yield self._failed(
                 f"{type(err).__name__}: {err}", details=traceback.format_exc().splitlines()
             )
