@@ -5,67 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_gan.engine.rundir import default_run_name
+from tui_gan.cli.options import TrainArgs
 
 TRAIN_NICENESS = 5
 
 
-@dataclass(frozen=True)
-class LaunchSpec:
-    """The `tui-gan train` options a dashboard run is started with."""
-
-    preset: str | None = None
-    overrides: tuple[str, ...] = ()
-    out: Path = Path("checkpoints")
-    name: str | None = None
-    resume: str | None = None
-    extra: tuple[str, ...] = field(default_factory=tuple)  # --steps/--epochs/--device/--seed
-
-    def with_preset(self, preset: str) -> LaunchSpec:
-        """The picker's choice: same --out and options, a new preset and default run name."""
-        return LaunchSpec(preset=preset, out=self.out, extra=self.extra)
-
-
-def resume_dir(resume: str) -> Path:
-    """The run directory of --resume RUN_DIR|CKPT, without importing torch."""
-    p = Path(resume)
-    return p if p.is_dir() else p.parent
-
-
-def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
-    run = Path(out) / (name or default_run_name(preset_name))
-    if name is None:
-        i = 2
-        while run.exists():  # two runs started within one second
-            run = Path(out) / f"{default_run_name(preset_name)}-{i}"
-            i += 1
-    return run
-
-
-def spawn_train(spec: LaunchSpec, run_dir: Path) -> subprocess.Popen:
+def spawn_train(args: TrainArgs) -> subprocess.Popen:
     """`tui-gan train` in a new session: no SIGHUP from this terminal, output to train.log."""
+    run_dir = args.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "tui_gan", "train"]
-    if spec.resume:
-        args += ["--resume", spec.resume]
-    else:
-        args += [
-            "--preset",
-            spec.preset or "mnist-mlp",
-            "--out",
-            str(run_dir.parent),
-            "--name",
-            run_dir.name,
-        ]
-    for o in spec.overrides:
-        args += ["--set", o]
-    args += list(spec.extra)
     with open(run_dir / "train.log", "ab") as log:
         proc = subprocess.Popen(
-            args,
+            [sys.executable, "-m", "tui_gan", "train", *args.to_argv()],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import REPO
 from tui_gan.engine.checkpoint import load_run_checkpoint
-from tui_gan.engine.records import parse_line
+from tui_gan.engine.events import StepMetrics, parse_line
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -42,10 +42,10 @@ TEMP_GLOBS = (".*.tmp*", "metrics.tmp", "preset.tmp")
 def losses(run: Path) -> dict[int, tuple[float, float]]:
     out: dict[int, tuple[float, float]] = {}
     for line in (run / "metrics.jsonl").read_bytes().splitlines():
-        rec = parse_line(line)
-        if rec and rec["type"] == "step":
-            assert rec["step"] not in out, f"step {rec['step']} recorded twice"
-            out[rec["step"]] = (rec["loss_d"], rec["loss_g"])
+        e = parse_line(line)
+        if isinstance(e, StepMetrics):
+            assert e.step not in out, f"step {e.step} recorded twice"
+            out[e.step] = (e.loss_d, e.loss_g)
     return out
 
 

@@ -19,8 +19,6 @@ from tui_gan.cli.app import app
 from tui_gan.cli.runs import list_runs
 from tui_gan.engine.control import (
     CONTROL,
-    ENDED_STATES,
-    LIVE_STATES,
     STATUS,
     Controls,
     RemoteControl,
@@ -28,11 +26,11 @@ from tui_gan.engine.control import (
     read_status,
     run_state,
 )
-from tui_gan.engine.records import SCHEMA, check_record, parse_line
-from tui_gan.engine.rundir import read_metrics
+from tui_gan.engine.events import REGISTRY, parse_line, parse_record, read_events, to_line
+from tui_gan.engine.state import STATES as RUN_STATES
 from tui_gan.tui.runview import RunTail, RunView
 
-STATES = {*LIVE_STATES, *ENDED_STATES, "unknown", "unreadable"}
+STATES = {*RUN_STATES, "unknown", "unreadable"}
 
 scalars = st.one_of(
     st.none(),
@@ -56,10 +54,9 @@ def records(draw) -> Any:
     right one), some fields missing, some extra; or any JSON at all."""
     if draw(st.integers(0, 4)) == 0:
         return draw(json_values | st.builds(lambda t: {"type": t}, json_values))
-    kind = draw(st.sampled_from(sorted(SCHEMA)))
-    required, optional = SCHEMA[kind]
+    kind = draw(st.sampled_from(sorted(REGISTRY)))
     rec: dict[str, Any] = {"type": kind}
-    for key in [*required, *optional]:
+    for key in REGISTRY[kind].fields_spec():
         if draw(st.integers(0, 5)) == 0:
             continue  # missing
         rec[key] = draw(
@@ -79,17 +76,19 @@ def as_line(obj: Any) -> bytes:
 
 @pytest.mark.parametrize("obj", [{"type": []}, {"type": {}}, {"type": None}, {"type": "step"}])
 def test_records_of_no_known_type_are_skipped(obj):
-    assert check_record(obj) is None  # {"type": []} once raised TypeError (found by the fuzz)
+    assert parse_record(obj) is None  # {"type": []} once raised TypeError (found by the fuzz)
 
 
 @given(records())
 def test_a_record_is_checked_or_skipped_and_the_view_takes_it(obj):
-    rec = check_record(obj)
+    event = parse_record(obj)
     view = RunView(Path("/nonexistent-run"))
-    if rec is None:
+    if event is None:
         return
-    view.apply(rec)  # a checked record never raises in the dashboard's model
+    assert parse_record(event.to_record()) == event  # what is read is what would be written
+    view.apply(event)  # a checked record never raises in the dashboard's model
     view.eval_alarm()
+    view.sample_grid(fresh=True)
     _ = view.eta, view.probabilities
     assert isinstance(view.step, int)
 
@@ -98,9 +97,9 @@ def test_a_record_is_checked_or_skipped_and_the_view_takes_it(obj):
 def test_the_view_survives_any_sequence_of_checked_records(objs):
     view = RunView(Path("/nonexistent-run"))
     for obj in objs:
-        rec = check_record(obj)
-        if rec is not None:
-            view.apply(rec)
+        event = parse_record(obj)
+        if event is not None:
+            view.apply(event)
     view.drain_events()
 
 
@@ -111,8 +110,8 @@ def test_metrics_readers_skip_junk_lines(tmp_path_factory, chunks):
     (run / "metrics.jsonl").write_bytes(b"".join(chunks))
     tail = RunTail(run / "metrics.jsonl")
     got = tail.read()
-    assert all(check_record(r) == r for r in got)
-    assert read_metrics(run / "metrics.jsonl") == [
+    assert all(parse_line(to_line(e)) == e for e in got)
+    assert read_events(run / "metrics.jsonl") == [
         r for r in map(parse_line, b"".join(chunks).split(b"\n")) if r is not None
     ]
     (run / STATUS).write_text(json.dumps({"state": "finished", "step": 3}))

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tui_gan.engine import events as ev
 from tui_gan.engine.data import EMBEDDED_DIR
+from tui_gan.engine.metrics import normalised_entropy
+from tui_gan.engine.rundir import RunDir
 
 PRESET = """name = "mnist-mlp"
 description = "test"
@@ -57,28 +60,28 @@ def make_run(
     toy: bool = False,
     state: str = "finished",
 ) -> Path:
+    """A run directory as the trainer and recorder write it: events through the schema."""
     run = root / name
-    (run / "samples").mkdir(parents=True, exist_ok=True)
+    rd = RunDir(run)
+    rd.create()
+    rd.write_format()
     (run / "preset.toml").write_text(
         PRESET.format(dataset="toy1d" if toy else "mnist", family="toy1d" if toy else "mlp")
     )
-    recs: list[dict] = [
-        {"type": "start", "step": 0, "total_steps": 1000, "device": "cpu", "time": 0.0}
-    ]
+    events: list[ev.Event] = [ev.RunStarted(step=0, total_steps=1000, device="cpu", time=0.0)]
     for s in range(10, steps + 1, 10):
         t = s / 1000
-        recs.append(
-            {
-                "type": "step",
-                "step": s,
-                "epoch": round(s / 62, 4),
-                "time": round(s * 0.025, 3),
-                "loss_d": round(1.38 - 0.6 * math.exp(-8 * t) + 0.05 * math.sin(s / 7), 4),
-                "loss_g": round(0.7 + 0.5 * math.exp(-8 * t) + 0.05 * math.cos(s / 9), 4),
-                "d_real": round(0.5 + 0.4 * math.exp(-6 * t), 4),
-                "d_fake": round(0.5 - 0.3 * math.exp(-6 * t), 4),
-                "img_per_s": 2560.0,
-            }
+        events.append(
+            ev.StepMetrics(
+                step=s,
+                epoch=round(s / 62, 4),
+                time=round(s * 0.025, 3),
+                loss_d=round(1.38 - 0.6 * math.exp(-8 * t) + 0.05 * math.sin(s / 7), 4),
+                loss_g=round(0.7 + 0.5 * math.exp(-8 * t) + 0.05 * math.cos(s / 9), 4),
+                d_real=round(0.5 + 0.4 * math.exp(-6 * t), 4),
+                d_fake=round(0.5 - 0.3 * math.exp(-6 * t), 4),
+                img_per_s=2560.0,
+            )
         )
     if toy:
         edges = np.linspace(-3.64, 3.64, 61)
@@ -86,77 +89,67 @@ def make_run(
         real = np.where(np.abs(centers) <= math.pi, 1 + np.sin(centers), 0)
         fake = np.exp(-0.5 * ((centers - 0.8) / 0.9) ** 2)
         xs = np.linspace(-3.64, 3.64, 121)
-        recs.append(
-            {
-                "type": "toy1d",
-                "step": steps,
-                "epoch": 1.0,
-                "time": 1.0,
-                "n": 5000,
-                "bin_edges": edges.round(5).tolist(),
-                "real_hist": (real / real.sum()).round(5).tolist(),
-                "fake_hist": (fake / fake.sum()).round(5).tolist(),
-                "x_grid": xs.round(5).tolist(),
-                "d_curve": (0.5 + 0.3 * np.sin(xs)).round(5).tolist(),
-            }
+        events.append(
+            ev.Toy1DSnapshot(
+                step=steps,
+                epoch=1.0,
+                time=1.0,
+                n=5000,
+                bin_edges=edges.round(5).tolist(),
+                real_hist=(real / real.sum()).round(5).tolist(),
+                fake_hist=(fake / fake.sum()).round(5).tolist(),
+                x_grid=xs.round(5).tolist(),
+                d_curve=(0.5 + 0.3 * np.sin(xs)).round(5).tolist(),
+            )
         )
     else:
         imgs = digits(64)
-        save_grid(imgs, run / "samples" / f"step-{steps:07d}.png")
-        save_grid(imgs[::-1].copy(), run / "samples" / "fresh.png")
+        save_grid(imgs, rd.sample_path(steps))
+        save_grid(imgs[::-1].copy(), rd.samples / "fresh.png")
         counts = (
             [0, 2, 0, 1, 3, 0, 0, 5, 985, 4]
             if collapse
             else [98, 112, 95, 101, 99, 90, 104, 100, 97, 104]
         )
-        p = np.array(counts) / sum(counts)
-        entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum() / math.log(10))
-        recs.append(
-            {
-                "type": "samples",
-                "step": steps,
-                "epoch": 1.0,
-                "time": 1.0,
-                "path": f"samples/step-{steps:07d}.png",
-                "nrow": 8,
-                "class_counts": counts,
-                "class_entropy": round(entropy, 4),
-                "classes_covered": sum(1 for c in counts if c),
-                "n": 1000,
-            }
+        events.append(
+            ev.Samples(
+                step=steps,
+                epoch=1.0,
+                time=1.0,
+                path=rd.relative(rd.sample_path(steps)),
+                nrow=8,
+                fresh_nrow=8,
+                class_counts=counts,
+                class_entropy=round(normalised_entropy(counts), 4),
+                classes_covered=sum(1 for c in counts if c),
+                n=1000,
+            )
         )
     for k, s in enumerate(range(100, steps + 1, 100)):  # periodic evaluations
         if toy:
-            recs.append(
-                {
-                    "type": "eval",
-                    "step": s,
-                    "w1": round(0.5 / (k + 1), 4),
-                    "ks": round(0.3 / (k + 1), 4),
-                    "n": 2000,
-                }
+            events.append(
+                ev.Evaluated(step=s, w1=round(0.5 / (k + 1), 4), ks=round(0.3 / (k + 1), 4), n=2000)
             )
             continue
         fall = collapse and s == steps  # a collapse shows as recall and coverage falling
-        recs.append(
-            {
-                "type": "eval",
-                "step": s,
-                "fid": round(40.0 / (k + 1), 3),
-                "precision": 0.9,
-                "recall": 0.05 if fall else 0.3 + 0.05 * k,
-                "density": 0.8,
-                "coverage": 0.08 if fall else 0.4 + 0.05 * k,
-                "class_kl": 0.1,
-                "n": 2000,
-            }
+        events.append(
+            ev.Evaluated(
+                step=s,
+                fid=round(40.0 / (k + 1), 3),
+                precision=0.9,
+                recall=0.05 if fall else 0.3 + 0.05 * k,
+                density=0.8,
+                coverage=0.08 if fall else 0.4 + 0.05 * k,
+                class_kl=0.1,
+                n=2000,
+            )
         )
-    recs.append({"type": "checkpoint", "step": steps, "path": f"ckpt-{steps:07d}.pt", "time": 10.0})
+    events.append(ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0))
     if state != "running":
-        recs.append(
-            {"type": "finished", "step": steps, "state": state, "time": 10.0, "img_per_s": 2560.0}
-        )
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+        events.append(ev.Finished(step=steps, state=state, time=10.0, img_per_s=2560.0))
+    for event in events:
+        rd.log(event)
+    rd.close()
     (run / "status.json").write_text(
         json.dumps(
             {

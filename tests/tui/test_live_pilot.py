@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
-from tui_gan.launch import LaunchSpec
 from tui_gan.tui.app import Dashboard
 
 TOY = ("--set", "log.log_every=10")  # toy1d-sine: no classifier, starts in seconds
@@ -44,8 +44,8 @@ def out(tmp_path: Path, mnist_classifiers: Path) -> Path:
 
 
 def toy_app(out: Path, presets=None) -> Dashboard:
-    spec = LaunchSpec(
-        preset="toy1d-sine", out=out, overrides=("log.log_every=10",), extra=("--steps", "10000000")
+    spec = TrainArgs(
+        preset="toy1d-sine", out=out, overrides=("log.log_every=10",), steps=10_000_000
     )
     return Dashboard(launch=spec, presets_source=presets)
 

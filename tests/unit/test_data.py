@@ -41,7 +41,7 @@ def test_full_mnist_is_used_when_present(tmp_path: Path):
 
     shutil.copytree(embedded_mnist_root() / "MNIST", tmp_path / "MNIST")
     data = load_images(load_preset("mnist-mlp", (f'data.root="{tmp_path}"',)))
-    assert data.note is None and data.source.startswith("mnist:full")
+    assert data.note is None and data.key.startswith("mnist:full")
 
 
 def test_missing_fashion_mnist_is_one_clear_error(tmp_path: Path):

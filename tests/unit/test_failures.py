@@ -12,7 +12,8 @@ import torch
 import tui_gan.engine.checkpoint as ck
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.engine.recorder import run
+from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import TuiGanError, UsageError, from_os_error
 
 
@@ -86,7 +87,7 @@ def nan_after(monkeypatch, steps: int) -> None:
 
 def test_divergence_before_any_checkpoint_does_not_name_one(toy_spec, monkeypatch):
     nan_after(monkeypatch, 2)
-    events = list(Trainer(toy_spec).run())
+    events = list(run(toy_spec))
     failed = events[-1]
     assert isinstance(failed, ev.Failed)
     assert "non-finite loss at step 5" in failed.error
@@ -97,7 +98,7 @@ def test_divergence_before_any_checkpoint_does_not_name_one(toy_spec, monkeypatc
 
 def test_divergence_after_a_checkpoint_names_it(toy_spec, monkeypatch):
     nan_after(monkeypatch, 22)
-    events = list(Trainer(toy_spec).run())
+    events = list(run(toy_spec))
     failed = events[-1]
     assert isinstance(failed, ev.Failed)
     last = toy_spec.run_dir / "last.pt"
@@ -105,17 +106,33 @@ def test_divergence_after_a_checkpoint_names_it(toy_spec, monkeypatch):
     assert ck.load_checkpoint(last)["step"] == 20
 
 
-def test_failures_still_end_the_stream_when_the_disk_refuses_the_record(toy_spec, monkeypatch):
-    from tui_gan.engine import trainer as trainer_mod
+@pytest.mark.parametrize("refused", ["starting", "running", "failed"])
+def test_failures_still_end_the_stream_when_the_disk_refuses_the_record(
+    toy_spec, monkeypatch, refused
+):
+    """status.json turns read-only before the run starts, as it starts, or only for the failure
+    record itself: the stream ends with one Failed event either way, and nothing raises."""
+    from tui_gan.engine import control
+    from tui_gan.engine import recorder as recorder_mod
 
-    def refuse(*args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system", str(toy_spec.run_dir / "status.json"))
+    def refuse(run_dir, state, **fields):
+        if state == refused or (refused == "running" and state == "failed"):
+            raise from_os_error(OSError(errno.EROFS, "x", str(run_dir / "status.json")))
+        control.write_status(run_dir, state, **fields)
 
-    monkeypatch.setattr(trainer_mod, "write_status", refuse)
-    events = list(Trainer(toy_spec).run())
+    if refused == "failed":
+        nan_after(monkeypatch, 2)
+    monkeypatch.setattr(recorder_mod, "write_status", refuse)
+    events = list(run(toy_spec))
     assert isinstance(events[-1], ev.Failed)
-    assert events[-1].error.endswith("status.json: read-only file system")
-    assert events[-1].exit_code == 2
+    assert sum(isinstance(e, ev.Failed) for e in events) == 1
+    if refused == "failed":
+        assert "non-finite loss" in events[-1].error  # the run's own reason, not the disk's
+        records = ev.read_events(toy_spec.run_dir / "metrics.jsonl")
+        assert records[-1] == events[-1]  # the record was written before status.json refused
+    else:
+        assert events[-1].error.endswith("status.json: read-only file system")
+        assert events[-1].exit_code == 2
 
 
 def test_tui_gan_errors_keep_their_exit_codes():

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_gan.engine.rundir import RunDir, read_metrics
+from tui_gan.engine import events as ev
+from tui_gan.engine.rundir import RunDir
 
 
-def step(n: int) -> dict:
-    return {
-        "type": "step",
-        "step": n,
-        "epoch": n / 100,
-        "time": n / 10,
-        **dict.fromkeys(("loss_d", "loss_g", "d_real", "d_fake"), 0.5),
-    }
+def step(n: int) -> ev.StepMetrics:
+    return ev.StepMetrics(
+        step=n, epoch=n / 100, time=n / 10, loss_d=0.5, loss_g=0.5, d_real=0.5, d_fake=0.5
+    )
 
 
 def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
@@ -22,13 +19,13 @@ def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
     rd.create()
     for n in (10, 20, 30):
         rd.log(step(n))
-    rd.log({"type": "finished", "step": 30, "state": "finished"})
-    rd.log({"type": "notice", "step": 0, "message": "logged before the resume truncates"})
+    rd.log(ev.Finished(step=30, state="finished"))
+    rd.log(ev.Notice(step=0, message="logged before the resume truncates"))
     rd.truncate_after(20)
     rd.log(step(30))
     rd.close()
-    recs = read_metrics(rd.metrics_path)
-    assert [(r["type"], r["step"]) for r in recs] == [
+    recs = ev.read_events(rd.metrics_path)
+    assert [(r.TYPE, r.step) for r in recs] == [
         ("step", 10),
         ("step", 20),
         ("notice", 0),

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tui_gan.engine import events as ev
 from tui_gan.engine.control import RunLock, write_status
-from tui_gan.tui.runview import MAX_EVENTS, RunTail, RunView, display_path
+from tui_gan.tui.runview import MAX_EVENTS, RunTail, RunView, display_path, observe
 
 PRESET = """name = "mnist-mlp"
 [data]
@@ -23,13 +24,20 @@ kind = "bce"
 """
 
 
-def line(rec: dict) -> bytes:
-    return (json.dumps(rec) + "\n").encode()
+def E(record: dict) -> ev.Event:
+    """The event a record holds (the record must be valid)."""
+    event = ev.parse_record(record)
+    assert event is not None, record
+    return event
 
 
-def rec(step: int) -> dict:
+def line(rec: dict | ev.Event) -> bytes:
+    return (json.dumps(rec if isinstance(rec, dict) else rec.to_record()) + "\n").encode()
+
+
+def rec(step: int) -> ev.Event:
     """The smallest valid record."""
-    return {"type": "paused", "step": step}
+    return ev.Paused(step=step)
 
 
 def dead_pid() -> int:
@@ -65,7 +73,7 @@ def test_tail_file_that_appears_later(tmp_path: Path):
     tail = RunTail(path)
     assert tail.read() == []
     path.write_bytes(line({"type": "start", "step": 0, "total_steps": 9}))
-    assert tail.read() == [{"type": "start", "step": 0, "total_steps": 9}]
+    assert tail.read() == [E({"type": "start", "step": 0, "total_steps": 9})]
 
 
 def test_tail_reads_only_new_whole_lines(tmp_path: Path):
@@ -144,7 +152,7 @@ def test_tail_rewrite_that_regrew_before_the_next_read(tmp_path: Path):
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(new)
     os.replace(tmp, path)
-    assert tail.read() == [rec(1), rec(2), {"type": "start", "step": 2000, "total_steps": 9}]
+    assert tail.read() == [rec(1), rec(2), E({"type": "start", "step": 2000, "total_steps": 9})]
 
 
 def test_tail_skips_lines_that_are_not_utf8(tmp_path: Path):
@@ -164,7 +172,7 @@ def run_dir(tmp_path: Path) -> Path:
     return d
 
 
-def step_rec(step: int, **kw) -> dict:
+def step_rec(step: int, **kw) -> ev.Event:
     rec = {
         "type": "step",
         "step": step,
@@ -177,7 +185,7 @@ def step_rec(step: int, **kw) -> dict:
         "img_per_s": 640.0,
     }
     rec.update(kw)
-    return rec
+    return E(rec)
 
 
 def test_open_reads_the_preset(run_dir: Path):
@@ -220,7 +228,7 @@ def test_toy1d_family(run_dir: Path):
 
 def test_start_record(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
     assert view.state == "running"
     assert view.total_steps == 1000
     assert view.device == "cpu"
@@ -232,13 +240,13 @@ def test_start_rereads_the_preset(tmp_path: Path):
     view = RunView.open(tmp_path)  # the preset is not written yet
     assert view.preset == "?"
     (tmp_path / "preset.toml").write_text(PRESET)
-    view.apply({"type": "start", "step": 0, "total_steps": 10, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 10, "device": "cpu"}))
     assert view.preset == "mnist-mlp"
 
 
 def test_step_records_fill_the_histories(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
     for s in (10, 20, 30):
         view.apply(step_rec(s))
     view.apply(step_rec(40, d_real=0.9, d_fake=0.1, img_per_s=700.0))
@@ -257,11 +265,11 @@ def test_step_records_fill_the_histories(run_dir: Path):
 
 def test_step_never_goes_back_except_on_start(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
     view.apply(step_rec(900))
     view.apply(step_rec(800))
     assert view.step == 900
-    view.apply({"type": "start", "step": 500, "total_steps": 1000, "device": "cuda"})
+    view.apply(E({"type": "start", "step": 500, "total_steps": 1000, "device": "cuda"}))
     assert view.step == 500
     assert view.device == "cuda"
     assert view.events[-1] == "[500] run started at step 500 on cuda"
@@ -269,7 +277,7 @@ def test_step_never_goes_back_except_on_start(run_dir: Path):
 
 def test_eta(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
     assert view.eta is None  # no step yet
     view.apply(step_rec(100, time=10.0))
     assert view.eta == pytest.approx(90.0)
@@ -286,8 +294,17 @@ def test_eta_needs_a_total(run_dir: Path):
 
 def test_samples_and_toy_records_are_kept(run_dir: Path):
     view = RunView.open(run_dir)
-    samples = {"type": "samples", "step": 50, "path": "samples/step-0000050.png"}
-    toy = {"type": "toy1d", "step": 60, "real": [0.1], "fake": [0.2]}
+    samples = ev.Samples(step=50, epoch=0.5, time=5.0, path="samples/step-0000050.png", nrow=4)
+    toy = ev.Toy1DSnapshot(
+        step=60,
+        epoch=0.6,
+        time=6.0,
+        bin_edges=[0.0, 1.0],
+        real_hist=[1.0],
+        fake_hist=[1.0],
+        x_grid=[0.5],
+        d_curve=[0.5],
+    )
     view.apply(samples)
     view.apply(toy)
     assert view.samples == samples
@@ -296,23 +313,37 @@ def test_samples_and_toy_records_are_kept(run_dir: Path):
     assert view.events == []
 
 
+def test_sample_grids_are_cut_as_their_records_say(run_dir: Path):
+    """fresh.png has its own tiles per row: a fixed grid of 16 is 4 wide, 64 fresh are 8."""
+    view = RunView.open(run_dir)
+    assert view.sample_grid(fresh=False) is None
+    s = ev.Samples(step=5, epoch=0.1, time=1.0, path="samples/a.png", nrow=4, fresh_nrow=8)
+    view.apply(s)
+    assert view.sample_grid(fresh=False) == (run_dir / "samples/a.png", 4)
+    assert view.sample_grid(fresh=True) == (run_dir / "samples/fresh.png", 8)
+    # a format-1 record (no fresh fields): its fresh.png was 8 wide
+    old = E({"type": "samples", "step": 6, "epoch": 0.1, "time": 1.0, "path": "samples/b.png"})
+    view.apply(old)
+    assert view.sample_grid(fresh=True) == (run_dir / "samples/fresh.png", 8)
+
+
 def test_checkpoint_event(run_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(run_dir.parent)
     view = RunView.open(run_dir)
-    view.apply({"type": "checkpoint", "step": 100, "path": "ckpt-0000100.pt"})
+    view.apply(E({"type": "checkpoint", "step": 100, "path": "ckpt-0000100.pt"}))
     expected = os.path.join("run", "ckpt-0000100.pt")
     assert view.drain_events() == [f"[100] checkpoint saved: {expected}"]
 
 
 def test_pause_resume_finish(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 100, "device": "cpu"})
+    view.apply(E({"type": "start", "step": 0, "total_steps": 100, "device": "cpu"}))
     view.apply(step_rec(10))
-    view.apply({"type": "paused", "step": 10})
+    view.apply(E({"type": "paused", "step": 10}))
     assert view.state == "paused"
-    view.apply({"type": "resumed", "step": 10})
+    view.apply(E({"type": "resumed", "step": 10}))
     assert view.state == "running"
-    view.apply({"type": "finished", "step": 100})
+    view.apply(E({"type": "finished", "step": 100, "state": "finished"}))
     assert view.state == "finished"
     assert view.events == [
         "[0] run started at step 0 on cpu",
@@ -324,7 +355,7 @@ def test_pause_resume_finish(run_dir: Path):
 
 def test_finished_with_a_state(run_dir: Path):
     view = RunView.open(run_dir)
-    view.apply({"type": "finished", "step": 42, "state": "stopped"})
+    view.apply(E({"type": "finished", "step": 42, "state": "stopped"}))
     assert view.state == "stopped"
     assert view.events == ["[42] run stopped at step 42"]
 
@@ -332,31 +363,25 @@ def test_finished_with_a_state(run_dir: Path):
 def test_failed(run_dir: Path):
     view = RunView.open(run_dir)
     view.apply(step_rec(7))
-    view.apply({"type": "failed", "error": "CUDA out of memory"})
+    view.apply(E({"type": "failed", "step": 7, "error": "CUDA out of memory"}))
     assert view.state == "failed"
     assert view.error == "CUDA out of memory"
     assert view.events == ["[7] error: CUDA out of memory"]
-    view2 = RunView.open(run_dir)
-    view2.apply({"type": "failed"})
-    assert view2.error == "failed"
+    assert ev.parse_record({"type": "failed", "step": 8}) is None  # a failure says why
 
 
-def test_unknown_record_type_is_ignored(run_dir: Path):
-    view = RunView.open(run_dir)
-    view.apply({"type": "class_counts", "step": 5, "counts": [1, 2]})
-    assert view.state == "starting"
-    assert view.step == 5
-    assert view.events == []
+def test_unknown_record_type_is_skipped(run_dir: Path):
+    assert ev.parse_record({"type": "class_counts", "step": 5, "counts": [1, 2]}) is None
 
 
 def test_drain_events_returns_new_lines_once(run_dir: Path):
     view = RunView.open(run_dir)
     assert view.drain_events() == []
-    view.apply({"type": "paused", "step": 3})
-    view.apply({"type": "resumed", "step": 3})
+    view.apply(E({"type": "paused", "step": 3}))
+    view.apply(E({"type": "resumed", "step": 3}))
     assert view.drain_events() == ["[3] paused at step 3", "[3] resumed at step 3"]
     assert view.drain_events() == []
-    view.apply({"type": "paused", "step": 4})
+    view.apply(E({"type": "paused", "step": 4}))
     assert view.drain_events() == ["[4] paused at step 4"]
     assert len(view.events) == 3  # the log keeps everything
 
@@ -371,23 +396,25 @@ def test_events_are_bounded(run_dir: Path):
     assert len(view.drain_events()) == MAX_EVENTS + 50
 
 
-def test_refresh_state_from_status(run_dir: Path):
+def test_state_comes_from_status(run_dir: Path):
     view = RunView.open(run_dir)
-    view.refresh_state()  # no status.json: nothing changes
+    view.set_state(*observe(run_dir))  # no status.json: the records' state stands
     assert view.state == "starting"
-    assert RunLock(run_dir).acquire()  # as the run's trainer holds it
-    write_status(run_dir, "paused", total_steps=500)
-    view.refresh_state()
+    view.apply(rec(3))
     assert view.state == "paused"
+    assert RunLock(run_dir).acquire()  # as the run's trainer holds it
+    write_status(run_dir, "running", total_steps=500)
+    view.set_state(*observe(run_dir))
+    assert view.state == "running"  # status.json owns the state; the records are history
     assert view.total_steps == 500
 
 
-def test_refresh_state_dead_process_reads_failed(run_dir: Path):
+def test_state_of_a_dead_process_reads_failed(run_dir: Path):
     write_status(run_dir, "running", total_steps=500)
     status = json.loads((run_dir / "status.json").read_text())
     status["pid"] = dead_pid()
     (run_dir / "status.json").write_text(json.dumps(status))
     view = RunView.open(run_dir)
-    view.apply({"type": "start", "step": 0, "total_steps": 500, "device": "cpu"})
-    view.refresh_state()
+    view.apply(E({"type": "start", "step": 0, "total_steps": 500, "device": "cpu"}))
+    view.set_state(*observe(run_dir))
     assert view.state == "failed"

@@ -8,11 +8,30 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+
+from tui_gan.errors import TuiGanError, from_os_error
 
 # Nothing here imports torch, torchvision, pydantic or textual at module level:
 # `tui-gan --help` must answer instantly, even on a loaded GPU server.
 
+
+class _Commands(TyperGroup):
+    """Every command's expected failures become one line on stderr and a defined exit code
+    (here, not in main(), so Typer's CliRunner sees what a user sees)."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (OSError, TuiGanError) as err:
+            if isinstance(err, OSError):  # a full disk, a read-only folder, a bad --out path
+                err = from_os_error(err)
+            print(f"tui-gan: {err}", file=sys.stderr)
+            ctx.exit(err.exit_code)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="tui-gan",
     help="Train GANs from the terminal: headless or with a live dashboard.",
     no_args_is_help=False,
@@ -61,6 +80,22 @@ def _root(ctx: typer.Context) -> None:
         ctx.invoke(dash)  # a bare `tui-gan` opens the dashboard on the default preset
 
 
+def _train_args(preset, steps, epochs, set_, out, name, resume, device, seed):
+    from tui_gan.cli.options import TrainArgs
+
+    return TrainArgs(
+        preset=preset,
+        steps=steps,
+        epochs=epochs,
+        overrides=tuple(set_ or ()),
+        out=out,
+        name=name,
+        resume=resume,
+        device=device.value if device else None,
+        seed=seed,
+    )
+
+
 @app.command()
 def train(
     preset: PresetOpt = None,
@@ -76,18 +111,8 @@ def train(
     """Train headless: a progress bar on a terminal, plain lines in a log."""
     from tui_gan.cli.train import run_train
 
-    code = run_train(
-        preset=preset,
-        steps=steps,
-        epochs=epochs,
-        overrides=tuple(set_ or ()),
-        out=out,
-        name=name,
-        resume=resume,
-        device=device.value if device else None,
-        seed=seed,
-    )
-    raise typer.Exit(code)
+    args = _train_args(preset, steps, epochs, set_, out, name, resume, device, seed)
+    raise typer.Exit(run_train(args))
 
 
 @app.command()
@@ -105,20 +130,7 @@ def dash(
     """Train with the dashboard open (the run is its own process: closing the terminal is safe)."""
     from tui_gan.cli.dash import run_dash
 
-    extra: list[str] = []
-    if steps is not None:
-        extra += ["--steps", str(steps)]
-    if epochs is not None:
-        extra += ["--epochs", str(epochs)]
-    if device is not None:
-        extra += ["--device", device.value]
-    if seed is not None:
-        extra += ["--seed", str(seed)]
-    if steps is not None and epochs is not None:
-        from tui_gan.errors import UsageError
-
-        raise UsageError("give --steps or --epochs, not both")
-    run_dash(preset, tuple(set_ or ()), out, name, resume, tuple(extra))
+    run_dash(_train_args(preset, steps, epochs, set_, out, name, resume, device, seed))
 
 
 @app.command()
@@ -220,18 +232,9 @@ def sample(
 
 
 def main() -> None:
-    """Entry point: expected failures become one line on stderr and a defined exit code."""
+    """Entry point; a Ctrl-C outside a run (which handles its own) is one line, exit 130."""
     try:
         app()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:
-        from tui_gan.errors import TuiGanError, from_os_error
-
-        if isinstance(err, OSError):  # a full disk, a read-only folder, a bad --out path
-            err = from_os_error(err)
-        if isinstance(err, TuiGanError):
-            print(f"tui-gan: {err}", file=sys.stderr)
-            sys.exit(err.exit_code)
-        raise

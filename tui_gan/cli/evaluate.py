@@ -35,6 +35,7 @@ def evaluate_checkpoint(
     from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
     from tui_gan.engine.data import load_images
     from tui_gan.engine.evaluate import build_context, evaluate
+    from tui_gan.engine.rundir import RunDir
 
     path = resolve_checkpoint(target)
     if fid == "inception":  # a missing or bad weights file is said before any slow work
@@ -50,7 +51,7 @@ def evaluate_checkpoint(
         data = load_images(gan.preset)
         if data.note:
             print(f"note: {data.note}", file=sys.stderr)
-    ctx = build_context(gan.preset, gan.device, path.parent.parent / "classifiers", data=data)
+    ctx = build_context(gan.preset, gan.device, RunDir(path.parent).classifiers, data=data)
     result = evaluate(gan, ctx, n=n, seed=seed, fid=fid, inception_weights=inception_weights)
     return {"checkpoint": str(path), "step": int(load_checkpoint(path)["step"]), **result}
 
@@ -113,13 +114,17 @@ def run_eval(
 
 def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
     """The run's last eval record, or an evaluation of its last.pt when it logged none."""
-    from tui_gan.engine.rundir import read_metrics
+    from tui_gan.engine.events import Evaluated, iter_events
+    from tui_gan.engine.rundir import RunDir
 
     if not run.is_dir():
         raise UsageError(f"{run}: not a run directory")
-    evals = [r for r in read_metrics(run / "metrics.jsonl") if r.get("type") == "eval"]
+    problem = RunDir(run).format_problem()
+    if problem:
+        print(f"note: {one_line(problem)}", file=sys.stderr)
+    evals = [e for e in iter_events(run / "metrics.jsonl") if isinstance(e, Evaluated)]
     if evals:
-        return evals[-1], "logged"
+        return evals[-1].to_record(), "logged"
     if not (run / "last.pt").is_file():
         raise UsageError(f"{run}: no eval records and no last.pt to evaluate")
     from tui_gan.engine.evaluate import DEFAULT_N

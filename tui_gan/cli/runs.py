@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine import control
-from tui_gan.engine.records import parse_line
+from tui_gan.engine.events import StepMetrics, parse_line
+from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.safeio import open_regular
+from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.errors import UsageError, from_os_error, one_line
 
 COLUMNS = ("run", "preset", "state", "step", "loss_d", "loss_g", "updated")
 
 
-def _last_step_record(metrics: Path) -> dict | None:
+def _last_step(metrics: Path) -> StepMetrics | None:
     """The last valid step record; other records (samples every step, say) may follow it
     by the hundred, so the whole file is scanned, parsing only candidate lines."""
     fh = open_regular(metrics)
@@ -26,9 +28,9 @@ def _last_step_record(metrics: Path) -> dict | None:
     with fh:
         candidates = deque((ln for ln in fh if b'"step"' in ln and b'"loss_d"' in ln), maxlen=50)
     for line in reversed(candidates):
-        rec = parse_line(line)
-        if rec is not None and rec["type"] == "step":
-            return rec
+        event = parse_line(line)
+        if isinstance(event, StepMetrics):
+            return event
     return None
 
 
@@ -54,19 +56,20 @@ def list_runs(out: Path) -> list[dict[str, Any]]:
         if state == "unknown":
             continue  # no status.json: not a run directory (classifiers/, say)
         status = control.read_status(run) or {}
-        last = _last_step_record(run / "metrics.jsonl") or {}
+        last = _last_step(run / "metrics.jsonl")
         rows.append(
             {
                 "name": run.name,
                 "path": str(run),
                 "preset": status.get("preset"),
                 "state": state,
-                "step": max(last.get("step", 0), status.get("step", 0)),
+                "step": max(last.step if last else 0, status.get("step", 0)),
                 "total": status.get("total_steps"),
-                "loss_d": last.get("loss_d"),
-                "loss_g": last.get("loss_g"),
+                "loss_d": last and last.loss_d,
+                "loss_g": last and last.loss_g,
                 "updated": max(status.get("updated", 0), _mtime(run / "metrics.jsonl")),
                 "error": status.get("error"),
+                "format": RunDir(run).read_format(),
             }
         )
     return rows
@@ -95,6 +98,10 @@ def _cells(r: dict[str, Any]) -> list[str]:
 
 def run_runs(out: Path, as_json: bool = False) -> None:
     rows = list_runs(out)
+    for r in rows:
+        problem = RunDir(Path(r["path"])).format_problem()
+        if problem:
+            print(f"note: {one_line(problem)}", file=sys.stderr)
     if as_json:
         print(json.dumps(rows))
         return
@@ -116,7 +123,12 @@ def run_runs(out: Path, as_json: bool = False) -> None:
     for col in COLUMNS:
         right = col in ("step", "loss_d", "loss_g")
         table.add_column(col, justify="right" if right else "left", no_wrap=True)
-    colours = {"running": "green", "paused": "yellow", "failed": "red", "finished": "blue"}
+    colours: dict[Observed, str] = {
+        "running": "green",
+        "paused": "yellow",
+        "failed": "red",
+        "finished": "blue",
+    }
     for r in rows:
         cells = [escape(c) for c in _cells(r)]  # "[red]x" is a run's name, not markup
         cells[2] = f"[{colours.get(r['state'], 'magenta')}]{r['state']}"
@@ -130,13 +142,13 @@ def run_stop(run_dir: Path, timeout: float) -> None:
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no status.json)")
     if state == "unreadable":
         raise UsageError(f"{run_dir}: status.json is unreadable; the run cannot be steered")
-    if state not in control.LIVE_STATES:
+    if state not in LIVE_STATES:
         print(one_line(f"{run_dir}: not running ({state})"))
         return
     if not control.request(run_dir, stop=True):
         raise UsageError(control.why_not_live(run_dir))
     deadline = time.monotonic() + timeout
-    while control.run_state(run_dir) in control.LIVE_STATES:
+    while control.run_state(run_dir) in LIVE_STATES:
         if time.monotonic() > deadline:
             raise UsageError(f"{run_dir}: still running after {timeout:.0f}s; try again")
         time.sleep(0.1)

@@ -6,91 +6,43 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from tui_gan.config import Preset, apply_overrides, check_run_name, validate
+from tui_gan.cli.options import TrainArgs
+from tui_gan.config import apply_overrides, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
-from tui_gan.engine.control import LIVE_STATES, RemoteControl, RunLock, run_state
-from tui_gan.engine.rundir import RunDir, default_run_name
-from tui_gan.engine.trainer import Controls, RunSpec, Trainer
+from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_state
+from tui_gan.engine.recorder import run
+from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.state import LIVE_STATES
+from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import UsageError
 from tui_gan.presets import load_preset
 
 EXIT_INTERRUPTED = 130
 
 
-def cli_overrides(
-    overrides: tuple[str, ...],
-    steps: int | None,
-    epochs: int | None,
-    device: str | None,
-    seed: int | None,
-) -> tuple[str, ...]:
-    """Command-line options as --set overrides, so preset.toml records what actually ran."""
-    if steps is not None and epochs is not None:
-        raise UsageError("give --steps or --epochs, not both")
-    extra = list(overrides)
-    if steps is not None:
-        extra.append(f"train.steps={steps}")
-    if epochs is not None:
-        extra += ["train.steps=0", f"train.epochs={epochs}"]
-    if device is not None:
-        extra.append(f'train.device="{device}"')
-    if seed is not None:
-        extra.append(f"train.seed={seed}")
-    return tuple(extra)
-
-
-def resolve_run(
-    preset: str | None,
-    overrides: tuple[str, ...],
-    out: Path,
-    name: str | None,
-    resume: str | None,
-) -> RunSpec:
+def resolve_run(args: TrainArgs) -> RunSpec:
     """Which preset, which run directory, and which checkpoint to continue from."""
-    if resume:
-        ckpt = resolve_checkpoint(resume)
+    overrides = args.preset_overrides()
+    if args.resume:
+        ckpt = resolve_checkpoint(args.resume)
         if run_state(ckpt.parent) in LIVE_STATES:
             raise UsageError(f"{ckpt.parent} is still training; stop it first: tui-gan stop")
         state = load_run_checkpoint(ckpt)
         raw = apply_overrides(state["preset"], overrides)
-        resolved: Preset = validate(raw, f"{ckpt} (preset)", overrides)
-        return RunSpec(
-            resolved,
-            ckpt.parent,
-            ckpt,
-            resume_state=state,
-            classifier_dir=ckpt.parent.parent / "classifiers",
-        )
-    check_run_name(name)
-    resolved = load_preset(preset, overrides)
-    run_dir = Path(out) / (name or default_run_name(resolved.name))
-    if run_state(run_dir) in LIVE_STATES:
-        raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")
-    if (run_dir / "last.pt").exists():
-        raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
-    return RunSpec(resolved, run_dir, classifier_dir=Path(out) / "classifiers")
+        preset = validate(raw, f"{ckpt} (preset)", overrides)
+        return RunSpec(preset, ckpt.parent, ckpt, resume_state=state)
+    args = args.new_run()
+    return RunSpec(load_preset(args.preset, overrides), args.run_dir)
 
 
-def run_train(
-    *,
-    preset: str | None,
-    steps: int | None,
-    epochs: int | None,
-    overrides: tuple[str, ...],
-    out: Path,
-    name: str | None,
-    resume: str | None,
-    device: str | None,
-    seed: int | None,
-) -> int:
-    spec = resolve_run(
-        preset, cli_overrides(overrides, steps, epochs, device, seed), out, name, resume
-    )
+def run_train(args: TrainArgs) -> int:
+    spec = resolve_run(args)
     controls = Controls()
-    _install_signal_handlers(controls, spec.run_dir)
+    restore = _install_signal_handlers(controls, spec.run_dir)
     spec.run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(spec.run_dir)  # held until this process exits: the proof the run is live
     if not lock.acquire():
@@ -100,7 +52,7 @@ def run_train(
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
     code = 1
     try:
-        for event in Trainer(spec, controls).run():
+        for event in run(spec, controls):
             try:
                 reporter.handle(event)
             except OSError:  # stdout is gone (`| head` closed the pipe): train on, log instead
@@ -113,6 +65,7 @@ def run_train(
     finally:
         reporter.close()
         lock.release()
+        restore()
     return code
 
 
@@ -124,7 +77,7 @@ def to_train_log(run_dir: Path) -> None:
     os.close(log)
 
 
-def _install_signal_handlers(controls: Controls, run_dir: Path) -> None:
+def _install_signal_handlers(controls: Controls, run_dir: Path) -> Callable[[], None]:
     """First Ctrl-C (or SIGTERM): save a checkpoint and stop; a second Ctrl-C quits at once.
     SIGHUP (the SSH connection dropped): keep training, print to run_dir/train.log instead."""
 
@@ -136,10 +89,19 @@ def _install_signal_handlers(controls: Controls, run_dir: Path) -> None:
     def hangup(signum, frame):  # noqa: ARG001
         to_train_log(run_dir)  # the terminal is gone: writes to it would fail and end the run
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
     if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, hangup)
+        wanted[signal.SIGHUP] = hangup
+    if WAKE is not None:
+        wanted[WAKE] = signal.getsignal(WAKE)  # RemoteControl sets its own; restored below
+    before = {sig: signal.signal(sig, handler) for sig, handler in wanted.items()}
+
+    def restore() -> None:
+        """For a run inside a longer-lived process (tests, a notebook): its handlers back."""
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _fmt_metrics(m: ev.StepMetrics) -> str:
@@ -150,9 +112,10 @@ def _fmt_metrics(m: ev.StepMetrics) -> str:
 
 def _summary(e: ev.Finished, run_dir: Path | None) -> str:
     verb = {"finished": "done", "stopped": "stopped", "interrupted": "interrupted"}[e.state]
+    ckpt = run_dir / e.checkpoint if run_dir and e.checkpoint else None
     return (
-        f"{verb}: step {e.step} in {e.elapsed:.1f}s, {e.img_per_s:.0f} img/s; "
-        f"run {run_dir}; checkpoint {e.checkpoint}"
+        f"{verb}: step {e.step} in {e.time or 0:.1f}s, {e.img_per_s or 0:.0f} img/s; "
+        f"run {run_dir}; checkpoint {ckpt}"
     )
 
 
@@ -163,7 +126,8 @@ def _print_failure(e: ev.Failed) -> None:
 
 
 class PlainReporter:
-    """For logs and nohup: a line at most every few seconds, and every notice in full."""
+    """For logs and nohup: a line at most every few seconds, and every notice in full.
+    The rest (samples, checkpoints) is in metrics.jsonl; a line for each would be noise."""
 
     def __init__(self, every_s: float = 10.0):
         self.every_s, self.last = every_s, 0.0
@@ -174,29 +138,30 @@ class PlainReporter:
         print(text, flush=True)
 
     def handle(self, e: ev.Event) -> None:
-        if isinstance(e, ev.RunStarted):
-            self.total, self.run_dir = e.total_steps, e.run_dir
-            what = "resuming" if e.resumed else "training"
-            self.out(
-                f"{what} {e.preset} on {e.dataset} ({e.device}), "
-                f"step {e.start_step}/{e.total_steps}, run {e.run_dir}"
-            )
-        elif isinstance(e, ev.Notice):
-            self.out(f"{e.level}: {e.message}" if e.level != "info" else e.message)
-        elif isinstance(e, ev.StepMetrics):
-            now = time.monotonic()
-            if now - self.last >= self.every_s or e.step == self.total:
-                self.last = now
+        match e:
+            case ev.RunStarted():
+                self.total, self.run_dir = e.total_steps, e.run_dir
+                what = "resuming" if e.resumed else "training"
                 self.out(
-                    f"step {e.step}/{self.total} epoch {e.epoch:.2f}  {_fmt_metrics(e)}  "
-                    f"{e.img_per_s:.0f} img/s"
+                    f"{what} {e.preset} on {e.dataset} ({e.device}), "
+                    f"step {e.step}/{e.total_steps}, run {e.run_dir}"
                 )
-        elif isinstance(e, ev.Samples) and e.class_counts is not None:
-            pass  # class counts are in metrics.jsonl; a log line each time is noise
-        elif isinstance(e, ev.Finished):
-            self.out(_summary(e, self.run_dir))
-        elif isinstance(e, ev.Failed):
-            _print_failure(e)
+            case ev.Notice(level="info"):
+                self.out(e.message)
+            case ev.Notice():
+                self.out(f"{e.level}: {e.message}")
+            case ev.StepMetrics():
+                now = time.monotonic()
+                if now - self.last >= self.every_s or e.step == self.total:
+                    self.last = now
+                    self.out(
+                        f"step {e.step}/{self.total} epoch {e.epoch:.2f}  {_fmt_metrics(e)}  "
+                        f"{e.img_per_s or 0:.0f} img/s"
+                    )
+            case ev.Finished():
+                self.out(_summary(e, self.run_dir))
+            case ev.Failed():
+                _print_failure(e)
 
     def close(self) -> None:
         pass
@@ -217,7 +182,6 @@ class RichReporter:
         )
 
         self.console = Console(stderr=False)
-        self.err = Console(stderr=True)
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=24),
@@ -230,39 +194,38 @@ class RichReporter:
             console=self.console,
             transient=False,
         )
-        self.task = None
+        self.bar = None
         self.run_dir: Path | None = None
 
     def handle(self, e: ev.Event) -> None:
         p = self.progress
-        if isinstance(e, ev.RunStarted):
-            self.run_dir = e.run_dir
-            p.start()
-            self.task = p.add_task(
-                e.preset, total=e.total_steps, completed=e.start_step, rate="", metrics=""
-            )
-            p.console.print(
-                f"{'resuming' if e.resumed else 'training'} [bold]{e.preset}[/] on {e.dataset} "
-                f"({e.device}) -> {e.run_dir}"
-            )
-        elif isinstance(e, ev.Notice):
-            style = "yellow" if e.level == "warning" else "dim"
-            self.console.print(f"[{style}]{e.message}[/]")
-        elif isinstance(e, ev.StepMetrics) and self.task is not None:
-            p.update(
-                self.task,
-                completed=e.step,
-                rate=f"{e.img_per_s:,.0f} img/s",
-                metrics=_fmt_metrics(e),
-            )
-        elif isinstance(e, ev.CheckpointSaved):
-            pass  # listed in metrics.jsonl; the bar stays readable
-        elif isinstance(e, ev.Finished):
-            p.stop()
-            self.console.print(_summary(e, self.run_dir))
-        elif isinstance(e, ev.Failed):
-            p.stop()
-            _print_failure(e)
+        match e:
+            case ev.RunStarted():
+                self.run_dir = e.run_dir
+                p.start()
+                self.bar = p.add_task(
+                    e.preset or "", total=e.total_steps, completed=e.step, rate="", metrics=""
+                )
+                p.console.print(
+                    f"{'resuming' if e.resumed else 'training'} [bold]{e.preset}[/] on "
+                    f"{e.dataset} ({e.device}) -> {e.run_dir}"
+                )
+            case ev.Notice():
+                style = "yellow" if e.level == "warning" else "dim"
+                self.console.print(f"[{style}]{e.message}[/]")
+            case ev.StepMetrics() if self.bar is not None:
+                p.update(
+                    self.bar,
+                    completed=e.step,
+                    rate=f"{e.img_per_s or 0:,.0f} img/s",
+                    metrics=_fmt_metrics(e),
+                )
+            case ev.Finished():
+                p.stop()
+                self.console.print(_summary(e, self.run_dir))
+            case ev.Failed():
+                p.stop()
+                _print_failure(e)
 
     def close(self) -> None:
         self.progress.stop()

@@ -90,17 +90,17 @@ def accuracy(model: LeNet, images: Tensor, labels: Tensor) -> float:
     return (preds == labels).float().mean().item()
 
 
-def cache_path(cache_dir: Path, source: str) -> Path:
-    key = hashlib.sha1(f"{source}:v{CLASSIFIER_VERSION}".encode()).hexdigest()[:12]
-    name = source.split(":")[0]
+def cache_path(cache_dir: Path, data_key: str) -> Path:
+    key = hashlib.sha1(f"{data_key}:v{CLASSIFIER_VERSION}".encode()).hexdigest()[:12]
+    name = data_key.split(":")[0]
     return cache_dir / f"{name}-lenet-{key}.pt"
 
 
 def get_classifier(
-    cache_dir: Path, source: str, images: Tensor, labels: Tensor, num_classes: int
+    cache_dir: Path, data_key: str, images: Tensor, labels: Tensor, num_classes: int
 ) -> tuple[LeNet, bool]:
-    """(classifier, trained_now): load the cached one for this data source or train and cache it."""
-    path = cache_path(cache_dir, source)
+    """(classifier, trained_now): load the cached one for this data set or train and cache it."""
+    path = cache_path(cache_dir, data_key)
     if path.is_file():
         state = load_checkpoint(path)
         model = LeNet(int(state["channels"]), int(state["num_classes"]), int(state["size"]))
@@ -114,7 +114,7 @@ def get_classifier(
             "channels": images.shape[1],
             "num_classes": num_classes,
             "size": images.shape[2],
-            "source": source,
+            "source": data_key,
         },
         path,
     )
@@ -124,13 +124,8 @@ def get_classifier(
 @torch.no_grad()
 def class_stats(model: LeNet, samples: Tensor, num_classes: int) -> tuple[list[int], float, int]:
     """(counts per class, normalised entropy 0..1, classes seen) for samples in [-1, 1]."""
+    from tui_gan.engine.metrics import normalised_entropy
+
     preds = torch.cat([model(samples[i : i + 500]).argmax(1) for i in range(0, len(samples), 500)])
-    counts = torch.bincount(preds, minlength=num_classes).cpu()
-    return counts.tolist(), normalised_entropy(counts), int((counts > 0).sum())
-
-
-def normalised_entropy(counts: Tensor) -> float:
-    """Entropy of the class histogram divided by log(K): 1 = uniform, 0 = one class."""
-    p = counts.double() / counts.sum().clamp_min(1)
-    h = -(p[p > 0] * p[p > 0].log()).sum()
-    return float(h / math.log(len(counts))) if len(counts) > 1 else 0.0
+    counts = torch.bincount(preds, minlength=num_classes).tolist()
+    return counts, normalised_entropy(counts), sum(1 for c in counts if c > 0)

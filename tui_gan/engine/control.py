@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine.safeio import is_count, is_number, read_json_object
+from tui_gan.engine.state import LIVE_STATES, STATES, EndState, Observed, RunState
 from tui_gan.errors import UsageError, from_os_error
 
 STATUS = "status.json"
 CONTROL = "control.json"
 LOCK = ".trainer.lock"
-LIVE_STATES = ("starting", "running", "paused")
-ENDED_STATES = ("finished", "stopped", "interrupted", "failed")
 # SIGUSR1 means "re-read control.json": the file says what is wanted, the signal only wakes
 # the run, so a lost or doubled signal never flips a state the wrong way.
 WAKE = getattr(signal, "SIGUSR1", None)
@@ -77,12 +76,12 @@ class Controls:
     stop: Flag = field(default_factory=Flag)
     pause: Flag = field(default_factory=Flag)
     save: Flag = field(default_factory=Flag)
-    stop_state: str = "stopped"  # what Finished.state says: stopped | interrupted
+    stop_state: EndState = "stopped"  # what Finished.state says: stopped | interrupted
     rejected: list[str] = field(default_factory=list)  # bad remote requests, for the log
     wake: bool = False  # set by the SIGUSR1 handler: control.json has something to read
     on_wake: Callable[[], None] | None = None
 
-    def request_stop(self, state: str = "stopped") -> None:
+    def request_stop(self, state: EndState = "stopped") -> None:
         self.stop_state = state
         self.stop.set()
 
@@ -223,7 +222,7 @@ def verified_pid(run_dir: Path, status: dict[str, Any] | None) -> int | None:
 
 # What status.json may hold, and the type each field must have to be believed.
 _STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
-    "state": lambda v: v in LIVE_STATES or v in ENDED_STATES,
+    "state": lambda v: v in STATES,
     "pid": is_count,
     "host": lambda v: isinstance(v, str),
     "started": is_number,
@@ -235,7 +234,7 @@ _STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def write_status(run_dir: Path, state: str, **fields: Any) -> None:
+def write_status(run_dir: Path, state: RunState, **fields: Any) -> None:
     old = read_status(run_dir) or {}
     old.pop("error", None)  # an earlier failure's reason is history once the run goes on
     _write_json(
@@ -261,7 +260,7 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
     return {k: v for k, v in raw.items() if k in _STATUS_FIELDS and _STATUS_FIELDS[k](v)}
 
 
-def run_state(run_dir: Path) -> str:
+def run_state(run_dir: Path) -> Observed:
     """running, paused, finished, stopped, interrupted or failed; "unknown" without a
     status.json, "unreadable" with a broken one. A live state whose trainer is gone (killed,
     machine rebooted) reads as failed: the lock tells, not the PID, which may be reused."""

@@ -42,7 +42,7 @@ class ImageData:
     """A training set of images; `images` (uint8 NCHW) when in memory, else `folder` files."""
 
     name: str
-    source: str  # what was loaded, for messages and classifier cache keys
+    key: str  # what was loaded ("mnist:full:60000"), for messages and classifier cache keys
     channels: int
     size: int
     images: Tensor | None
@@ -119,8 +119,8 @@ def load_images(preset: Preset) -> ImageData:
     if d.name in ("mnist", "fashion-mnist"):
         ds, note = load_labelled(d.name, d.root, d.download, train=True)
         images = ds.data.unsqueeze(1).contiguous()  # uint8 N x 1 x 28 x 28
-        source = f"{d.name}:{'embedded-5k' if note else 'full'}:{len(images)}"
-        return ImageData(d.name, source, 1, 28, images, ds.targets.long(), 10, note=note)
+        key = f"{d.name}:{'embedded-5k' if note else 'full'}:{len(images)}"
+        return ImageData(d.name, key, 1, 28, images, ds.targets.long(), 10, note=note)
     if d.name == "faces":
         return _faces_folder(d.root, d.image_size)
     raise DataError(f"data.name {d.name!r} is not an image data set")

@@ -61,13 +61,13 @@ def build_context(
         from tui_gan.engine.classifier import get_classifier
 
         classifier, _ = get_classifier(
-            ctx.cache_dir, data.source, data.images, data.labels, data.num_classes
+            ctx.cache_dir, data.key, data.images, data.labels, data.num_classes
         )
     ctx.classifier = classifier.to(device).eval()
     from tui_gan.engine.classifier import CLASSIFIER_VERSION
 
     # Features belong to one classifier: a new recipe must not reuse old statistics.
-    key = hashlib.sha1(f"{data.source}:{len(pick)}:v{CLASSIFIER_VERSION}".encode()).hexdigest()[:12]
+    key = hashlib.sha1(f"{data.key}:{len(pick)}:v{CLASSIFIER_VERSION}".encode()).hexdigest()[:12]
     path = ctx.cache_dir / f"{data.name}-realfeats-{key}.pt"
     if path.is_file():  # real statistics: once per data set and classifier
         ctx.real_feats = load_checkpoint(path)["features"].numpy()

@@ -1,124 +1,351 @@
-"""Typed events the training loop yields; the dashboard and the headless CLI consume them."""
+"""The run's schema: each event the loop yields is also one metrics.jsonl record.
+
+These dataclasses are the only definition of the record layout. The trainer yields them,
+the recorder writes `to_record()`, and every reader (dashboard, `runs`, `stop`, `compare`,
+resume) gets them back through `parse_line`, which checks each field against its annotation:
+a junk, torn, foreign or mistyped line is skipped, never half-used.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import json
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin, get_type_hints
 
-import numpy as np
+from tui_gan.engine.safeio import is_count, is_number, open_regular
+from tui_gan.engine.state import EndState
+
+# Version of the run directory's layout (run.json). 1: before run.json existed; its records
+# read the same, with the defaults below standing for fields it did not write.
+RUN_FORMAT = 2
+MAX_LIST = 100_000  # histograms, curves and class counts are far shorter than this
+MAX_TEXT = 10_000
+
+Check = Callable[[Any], bool]
 
 
-@dataclass(frozen=True)
-class RunStarted:
-    run_dir: Path
-    preset: str
-    dataset: str
-    device: str
-    start_step: int
+def _run_file(v: Any) -> bool:
+    """A path inside the run directory, as the trainer writes it: relative, no '..'."""
+    if not isinstance(v, str) or not v or len(v) > MAX_TEXT or "\x00" in v:
+        return False
+    p = PurePosixPath(v)
+    return not p.is_absolute() and ".." not in p.parts
+
+
+def _positive(v: Any) -> bool:
+    return is_count(v) and v > 0
+
+
+# Annotated marker: the stream carries the field, the record does not (nor does equality).
+TRANSIENT = "transient"
+RunFile = Annotated[str, _run_file]
+Positive = Annotated[int, _positive]
+_BASIC: dict[Any, Check] = {
+    int: is_count,
+    float: is_number,
+    bool: lambda v: isinstance(v, bool),
+    str: lambda v: isinstance(v, str) and len(v) <= MAX_TEXT,
+}
+
+
+def _check_for(tp: Any) -> Check | None:
+    """The check a record value must pass for a field of this type; None: not recorded."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        meta = tp.__metadata__
+        return None if TRANSIENT in meta else next(m for m in meta if callable(m))
+    if origin in (Union, types.UnionType):  # `X | None`: None is never written
+        (inner,) = [a for a in get_args(tp) if a is not type(None)]
+        return _check_for(inner)
+    if origin is Literal:
+        allowed = get_args(tp)
+        return lambda v: isinstance(v, str) and v in allowed
+    if origin is list:
+        item = _check_for(get_args(tp)[0])
+        assert item is not None
+        return lambda v: isinstance(v, list) and 0 < len(v) <= MAX_LIST and all(map(item, v))
+    return _BASIC[tp]
+
+
+REGISTRY: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened in a run, at a step."""
+
+    TYPE: ClassVar[str] = ""
+    step: int
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.TYPE:
+            assert cls.TYPE not in REGISTRY, f"two events are called {cls.TYPE!r}"
+            REGISTRY[cls.TYPE] = cls
+
+    @classmethod
+    def fields_spec(cls) -> dict[str, tuple[Check, bool]]:
+        """Recorded field -> (check, required); a field with a default may be absent."""
+        return _spec(cls)
+
+    def to_record(self) -> dict[str, Any]:
+        rec: dict[str, Any] = {"type": self.TYPE}
+        for name in self.fields_spec():
+            value = getattr(self, name)
+            if value is not None:
+                rec[name] = value
+        return rec
+
+    @classmethod
+    def from_record(cls, obj: dict[str, Any]) -> Event | None:
+        """The event a record holds, or None when a field is missing, mistyped or
+        inconsistent. Fields the type does not name are ignored: a newer tui-gan may add some."""
+        kwargs = {}
+        for name, (check, required) in cls.fields_spec().items():
+            if name in obj:
+                if not check(obj[name]):
+                    return None
+                kwargs[name] = obj[name]
+            elif required:
+                return None
+        event = cls(**kwargs)
+        return event if event.consistent() else None
+
+    def consistent(self) -> bool:
+        """Cross-field rules the readers rely on."""
+        return True
+
+
+@cache
+def _spec(cls: type[Event]) -> dict[str, tuple[Check, bool]]:
+    hints = get_type_hints(cls, include_extras=True)
+    spec = {}
+    for f in fields(cls):
+        check = _check_for(hints[f.name])
+        if check is not None:
+            required = f.default is f.default_factory  # both MISSING: no default
+            spec[f.name] = (check, required)
+    return spec
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(Event):
+    """The loop begins, at step 0 or at the checkpoint it resumes from."""
+
+    TYPE = "start"
     total_steps: int
-    steps_per_epoch: int
-    batch_size: int
-    resumed: bool
-    num_classes: int | None
+    device: str = "?"
+    time: float | None = None
+    preset: str | None = None
+    dataset: str | None = None
+    steps_per_epoch: int | None = None
+    batch_size: int | None = None
+    num_classes: int | None = None
+    resumed: bool = False
+    run_dir: Annotated[Path | None, TRANSIENT] = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class Notice:
+@dataclass(frozen=True, kw_only=True)
+class Notice(Event):
     """Something the user should read (a data fallback, a one-off classifier training)."""
 
+    TYPE = "notice"
     message: str
-    level: str = "info"  # info | warning
+    level: Literal["info", "warning"] = "info"
 
 
-@dataclass(frozen=True)
-class StepMetrics:
-    step: int
+@dataclass(frozen=True, kw_only=True)
+class StepMetrics(Event):
+    """Means over the last `log.log_every` steps; D outputs as the loss reports them."""
+
+    TYPE = "step"
     epoch: float
     time: float
     loss_d: float
     loss_g: float
     d_real: float
     d_fake: float
-    img_per_s: float
+    img_per_s: float | None = None
 
 
-@dataclass(frozen=True)
-class Samples:
-    """Fixed-noise grid (quality over time) and fresh samples (diversity), as uint8 NCHW."""
+@dataclass(frozen=True, kw_only=True)
+class Samples(Event):
+    """The fixed-noise grid (quality over time) and fresh samples (diversity), as PNG grids."""
 
-    step: int
+    TYPE = "samples"
     epoch: float
     time: float
-    path: Path
-    fixed: np.ndarray
-    fresh: np.ndarray
+    path: RunFile
+    nrow: Positive = 8
+    fresh: RunFile = "samples/fresh.png"
+    fresh_nrow: Positive = 8  # format 1 wrote fresh.png 8 tiles wide whatever its count
     class_counts: list[int] | None = None
     class_entropy: float | None = None
     classes_covered: int | None = None
+    n: int | None = None
+
+    def consistent(self) -> bool:
+        counted = (self.class_counts, self.class_entropy, self.classes_covered)
+        return all(v is None for v in counted) or all(v is not None for v in counted)
 
 
-@dataclass(frozen=True)
-class Toy1DSnapshot:
-    """Histograms of real and generated scalars and D(x) on a grid over the same axis."""
+@dataclass(frozen=True, kw_only=True)
+class Toy1DSnapshot(Event):
+    """Histograms of real and generated scalars, and D(x) on a grid over the same axis."""
 
-    step: int
+    TYPE = "toy1d"
     epoch: float
     time: float
-    bin_edges: np.ndarray
-    real_hist: np.ndarray
-    fake_hist: np.ndarray
-    x_grid: np.ndarray
-    d_curve: np.ndarray
+    bin_edges: list[float]
+    real_hist: list[float]
+    fake_hist: list[float]
+    x_grid: list[float]
+    d_curve: list[float]
+    n: int | None = None
+
+    def consistent(self) -> bool:
+        bins = len(self.bin_edges) - 1
+        return (
+            bins >= 1
+            and len(self.real_hist) == bins == len(self.fake_hist)
+            and len(self.x_grid) == len(self.d_curve)
+        )
 
 
-@dataclass(frozen=True)
-class Evaluated:
-    """A periodic evaluation: the same keys as `tui-gan eval --json`."""
+@dataclass(frozen=True, kw_only=True)
+class Evaluated(Event):
+    """A periodic evaluation: the keys of `tui-gan eval --json` (1-D runs: w1 and ks)."""
 
-    step: int
-    metrics: dict
+    TYPE = "eval"
+    epoch: float | None = None
+    time: float | None = None
+    fid: float | None = None
+    fid_features: str | None = None
+    precision: float | None = None
+    recall: float | None = None
+    density: float | None = None
+    coverage: float | None = None
+    class_counts: list[int] | None = None
+    class_entropy: float | None = None
+    classes_covered: int | None = None
+    class_kl: float | None = None
+    w1: float | None = None
+    ks: float | None = None
+    n: int | None = None
+    n_real: int | None = None
+    n_prdc: int | None = None
+
+    def consistent(self) -> bool:
+        return self.fid is not None or self.w1 is not None
+
+    @property
+    def score(self) -> float:
+        """The headline number: FID, or W1 for a 1-D run; lower is better."""
+        return self.fid if self.fid is not None else self.w1  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class CheckpointSaved:
-    step: int
-    path: Path
+@dataclass(frozen=True, kw_only=True)
+class CheckpointSaved(Event):
+    """A checkpoint was written (and last.pt now points at it)."""
+
+    TYPE = "checkpoint"
+    path: RunFile
+    time: float | None = None
 
 
-@dataclass(frozen=True)
-class Paused:
-    step: int
-    paused: bool
+@dataclass(frozen=True, kw_only=True)
+class Paused(Event):
+    """The loop holds at this step until resumed or stopped."""
+
+    TYPE = "paused"
+    time: float | None = None
 
 
-@dataclass(frozen=True)
-class Finished:
-    """The loop ended: state is finished, stopped (asked to) or interrupted (Ctrl-C)."""
+@dataclass(frozen=True, kw_only=True)
+class Resumed(Event):
+    """The loop goes on after a pause."""
 
-    step: int
-    state: str
-    elapsed: float
-    img_per_s: float
-    checkpoint: Path | None = None
+    TYPE = "resumed"
+    time: float | None = None
 
 
-@dataclass(frozen=True)
-class Failed:
-    step: int
+@dataclass(frozen=True, kw_only=True)
+class Finished(Event):
+    """The loop ended: finished, stopped (asked to) or interrupted (Ctrl-C)."""
+
+    TYPE = "finished"
+    state: EndState
+    time: float | None = None
+    img_per_s: float | None = None  # over this process's share of the run
+    checkpoint: RunFile | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failed(Event):
+    """The run ended on an error; `error` is the one line the user reads."""
+
+    TYPE = "failed"
     error: str
-    details: list[str] = field(default_factory=list)
-    exit_code: int = 1  # 2 when the cause is the user's input (data, preset)
+    # Not recorded, and not part of equality: a record read back equals the event written.
+    details: Annotated[tuple[str, ...], TRANSIENT] = field(default=(), compare=False)  # a bug's
+    exit_code: Annotated[int, TRANSIENT] = field(default=1, compare=False)  # 2: the user's input
 
 
-Event = (
-    RunStarted
-    | Notice
-    | StepMetrics
-    | Samples
-    | Toy1DSnapshot
-    | Evaluated
-    | CheckpointSaved
-    | Paused
-    | Finished
-    | Failed
-)
+# --- reading ----------------------------------------------------------------------------------
+
+
+def parse_record(obj: Any) -> Event | None:
+    """The event a decoded record holds, or None (not a record, or one of no known type)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        return None
+    cls = REGISTRY.get(obj["type"])
+    return cls.from_record(obj) if cls is not None else None
+
+
+def parse_line(line: bytes | str) -> Event | None:
+    """One metrics.jsonl line as a checked event, or None."""
+    try:
+        return parse_record(json.loads(line))
+    except (ValueError, RecursionError):  # bad JSON or UTF-8, or nested thousands deep
+        return None
+
+
+def to_line(event: Event) -> str:
+    return json.dumps(event.to_record()) + "\n"
+
+
+def iter_events(path: Path) -> Iterator[Event]:
+    """Every usable record of a metrics.jsonl, in order; bad lines are skipped."""
+    fh = open_regular(path)
+    if fh is None:
+        return
+    with fh:
+        for line in fh:
+            event = parse_line(line)
+            if event is not None:
+                yield event
+
+
+def read_events(path: Path) -> list[Event]:
+    return list(iter_events(path))
+
+
+def schema_markdown() -> str:
+    """The record types and their fields, for the README (a test keeps the two equal)."""
+    lines = []
+    for cls in REGISTRY.values():
+        names = [
+            f"`{name}`" if required else f"`{name}`?"
+            for name, (_, required) in cls.fields_spec().items()
+        ]
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        lines.append(f"- `{cls.TYPE}`: {doc} Fields: {', '.join(names)}.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(schema_markdown())  # the README's record list: paste it between the markers

@@ -1,4 +1,4 @@
-"""The GAN as a trainable task: G, D, their optimizers and one training step."""
+"""The GAN: G, D, their optimizers and one training step (the loss decides the objective)."""
 
 from __future__ import annotations
 
@@ -51,9 +51,6 @@ class GAN:
         G.train()
         D.train()
         for k in range(self.d_steps):
-            ############################
-            # (1) Update D: maximize log(D(x)) + log(1 - D(G(z)))
-            ###########################
             real = real_batch(k)
             fake = G(self.sample_z(real.shape[0], generator))
             real_out = D(real)
@@ -62,9 +59,7 @@ class GAN:
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
-        ############################
-        # (2) Update G: maximize log(D(G(z))) (or what the loss says)
-        ###########################
+        # G's update scores the last D step's fakes again, through the updated D.
         loss_g = loss.g_loss(D(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

@@ -62,6 +62,14 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = PRDC_K) -> dict[str, float
     }
 
 
+def normalised_entropy(counts: list[int]) -> float:
+    """Entropy of a class histogram divided by log(K): 1 = uniform, 0 = one class."""
+    p = np.asarray(counts, np.float64)
+    p = p / max(p.sum(), 1)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum() / math.log(len(counts))) if len(counts) > 1 else 0.0
+
+
 def class_metrics(counts: list[int], real_counts: list[int]) -> dict[str, Any]:
     """Class histogram of generated samples: entropy (0..1), classes seen, KL(generated || real)."""
     c = np.asarray(counts, np.float64)
@@ -69,11 +77,10 @@ def class_metrics(counts: list[int], real_counts: list[int]) -> dict[str, Any]:
     p = c / max(c.sum(), 1)
     q = q / max(q.sum(), 1)
     nz = p > 0
-    entropy = float(-(p[nz] * np.log(p[nz])).sum() / math.log(len(p))) if len(p) > 1 else 0.0
     kl = float((p[nz] * np.log(p[nz] / np.maximum(q[nz], 1e-12))).sum())
     return {
         "class_counts": [int(x) for x in counts],
-        "class_entropy": entropy,
+        "class_entropy": normalised_entropy(counts),
         "classes_covered": int((c > 0).sum()),
         "class_kl": kl,
     }

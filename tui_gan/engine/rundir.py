@@ -1,4 +1,4 @@
-"""The run directory is the record: preset.toml, metrics.jsonl, samples/ and checkpoints."""
+"""The run directory is the record: run.json, preset.toml, metrics.jsonl, samples/, checkpoints."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
 
-from tui_gan.engine.records import iter_records
+from tui_gan.engine.events import RUN_FORMAT, Event, Failed, Finished, iter_events, to_line
+from tui_gan.engine.safeio import is_count, read_json_object
 from tui_gan.errors import naming
 
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
@@ -26,7 +26,13 @@ class RunDir:
         self.metrics_path = self.path / "metrics.jsonl"
         self.preset_path = self.path / "preset.toml"
         self.last = self.path / "last.pt"
+        self.format_path = self.path / "run.json"
         self._fh = None
+
+    @property
+    def classifiers(self) -> Path:
+        """Where the class-count classifiers are cached: beside the runs, shared by them."""
+        return self.path.parent / "classifiers"
 
     def create(self) -> None:
         self.samples.mkdir(parents=True, exist_ok=True)
@@ -36,6 +42,10 @@ class RunDir:
 
     def sample_path(self, step: int) -> Path:
         return self.samples / f"step-{step:07d}.png"
+
+    def relative(self, path: Path) -> str:
+        """How a record names a file of this run: relative, so the directory can move."""
+        return path.relative_to(self.path).as_posix()
 
     def checkpoints(self) -> list[Path]:
         return sorted(p for p in self.path.glob("ckpt-*.pt") if CKPT_RE.match(p.name))
@@ -54,8 +64,8 @@ class RunDir:
             *self.path.glob(".status.json.tmp*"),
             self.path / "metrics.tmp",
             self.path / "preset.tmp",
-            self.samples / ".fresh.tmp.png",
-            self.samples / ".grid.tmp.png",
+            self.path / "run.tmp",
+            *self.samples.glob(".*.tmp.png"),
         ]
         now = time.time()
         for p in self.path.glob(".control.json.tmp*"):
@@ -75,9 +85,39 @@ class RunDir:
         return removed
 
     def write_preset(self, text: str) -> None:
-        tmp = self.preset_path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.preset_path)
+        self._replace(self.preset_path, text)
+
+    def write_format(self) -> None:
+        self._replace(self.format_path, json.dumps({"format": RUN_FORMAT}) + "\n")
+
+    def read_format(self) -> int | None:
+        """The layout version the run was written in: 1 before run.json existed; None when
+        run.json is there but says nothing we can read."""
+        if not os.path.lexists(self.format_path):
+            return 1
+        raw = read_json_object(self.format_path)
+        version = raw.get("format") if raw else None
+        return version if is_count(version) and version > 0 else None
+
+    def format_problem(self) -> str | None:
+        """One line on what this tui-gan cannot show of the run, or None when it reads it all."""
+        version = self.read_format()
+        if version is None:
+            return f"{self.format_path}: unreadable; the records are read as format {RUN_FORMAT}"
+        if version > RUN_FORMAT:
+            return (
+                f"{self.path} was written by a newer tui-gan (run format {version}, this one "
+                f"reads up to {RUN_FORMAT}): records of kinds it does not know are not shown"
+            )
+        return None
+
+    def _replace(self, path: Path, text: str) -> None:
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        except OSError as err:
+            raise naming(err, path) from None
 
     def truncate_after(self, step: int) -> None:
         """On resume: drop records past the checkpoint, which the resumed run writes again
@@ -86,23 +126,18 @@ class RunDir:
         if not self.metrics_path.exists():
             return
         kept = [
-            json.dumps(rec) + "\n"
-            for rec in iter_records(self.metrics_path)
-            if rec["step"] <= step and rec["type"] not in ("finished", "failed")
+            to_line(e)
+            for e in iter_events(self.metrics_path)
+            if e.step <= step and not isinstance(e, Finished | Failed)
         ]
-        tmp = self.metrics_path.with_suffix(".tmp")
-        try:
-            tmp.write_text("".join(kept))
-            os.replace(tmp, self.metrics_path)
-        except OSError as err:
-            raise naming(err, self.metrics_path) from None
+        self._replace(self.metrics_path, "".join(kept))
 
-    def log(self, record: dict[str, Any]) -> None:
+    def log(self, event: Event) -> None:
         # Line-buffered appends: a reader (attach, runs) always sees whole records.
         try:
             if self._fh is None:
                 self._fh = open(self.metrics_path, "a", buffering=1)
-            self._fh.write(json.dumps(record) + "\n")
+            self._fh.write(to_line(event))
         except OSError as err:  # a full disk: say which file, not a bare errno
             raise naming(err, self.metrics_path) from None
 
@@ -113,8 +148,3 @@ class RunDir:
                 fh.close()
             except OSError:
                 pass  # the write that failed has been reported; a second line says nothing new
-
-
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """The usable records of a metrics.jsonl (see records.py); bad lines are skipped."""
-    return list(iter_records(path))

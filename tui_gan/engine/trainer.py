@@ -1,4 +1,5 @@
-"""The training loop: a generator of typed events, steered through a Controls."""
+"""The training loop: a generator of typed events, steered through a Controls; it writes
+checkpoints and sample grids, and leaves the records to the recorder."""
 
 from __future__ import annotations
 
@@ -9,21 +10,15 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from tui_gan.config import Preset, to_toml, validate
+from tui_gan.config import Preset, validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.checkpoint import (
-    atomic_link,
-    atomic_save,
-    load_checkpoint,
-    rng_state,
-    set_rng_state,
-)
-from tui_gan.engine.control import Controls, write_status
+from tui_gan.engine.checkpoint import atomic_link, atomic_save, rng_state, set_rng_state
+from tui_gan.engine.control import Controls
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.rundir import RunDir
@@ -34,7 +29,7 @@ _CPU_OOM = (
     "out of memory: lower train.batch_size or the model widths, or raise the memory limit "
     "(ulimit -v, the container's)"
 )
-FRESH_PREVIEW = 64  # fresh samples sent to the UI for the "random" view
+FRESH_PREVIEW = 64  # fresh samples drawn into fresh.png for the dashboard's "random" view
 HIST_BINS = 60
 CURVE_POINTS = 121
 
@@ -43,10 +38,18 @@ CURVE_POINTS = 121
 class RunSpec:
     preset: Preset
     run_dir: Path
-    resume: Path | None = None  # a checkpoint to continue from
-    resume_state: dict[str, Any] | None = None  # that checkpoint, if the caller loaded it
-    classifier_dir: Path | None = None  # where the class-count classifier is cached
+    resume: Path | None = None  # the checkpoint to continue from (named in messages)
+    resume_state: dict[str, Any] | None = None  # that checkpoint, loaded (load_run_checkpoint)
+    classifier_dir: Path | None = None  # where class-count classifiers are cached
     device: str | None = None  # overrides preset.train.device
+
+    def __post_init__(self) -> None:
+        if self.classifier_dir is None:
+            self.classifier_dir = RunDir(self.run_dir).classifiers
+
+    @property
+    def resume_step(self) -> int | None:
+        return int(self.resume_state["step"]) if self.resume_state is not None else None
 
 
 def total_steps(preset: Preset, steps_per_epoch: int) -> int:
@@ -85,39 +88,23 @@ class Trainer:
             yield self._failed(
                 f"{type(err).__name__}: {err}", details=traceback.format_exc().splitlines()
             )
-        finally:
-            if hasattr(self, "rd"):
-                self.rd.close()
 
-    def _notice(self, message: str, level: str = "info") -> ev.Notice:
-        self.rd.log({"type": "notice", "step": self.step, "level": level, "message": message})
-        return ev.Notice(message, level)
+    def _notice(self, message: str, level: Literal["info", "warning"] = "info") -> ev.Notice:
+        return ev.Notice(step=self.step, message=message, level=level)
 
-    def _failed(self, message: str, exit_code: int = 1, details=None) -> ev.Failed:
-        if hasattr(self, "rd"):  # the record says why, for attach and `tui-gan runs`
-            try:
-                self.rd.log({"type": "failed", "step": self.step, "error": message})
-                write_status(self.rd.path, "failed", step=self.step, error=message)
-            except OSError:
-                pass  # the disk that failed the run may refuse these too; the event still says
-        return ev.Failed(self.step, message, details or [], exit_code)
+    def _failed(self, message: str, exit_code: int = 1, details=()) -> ev.Failed:
+        return ev.Failed(step=self.step, error=message, details=tuple(details), exit_code=exit_code)
 
     # --- set-up -------------------------------------------------------------
 
     def _setup(self) -> Iterator[ev.Event]:
         spec = self.spec
         state = spec.resume_state
-        if state is None and spec.resume:
-            state = load_checkpoint(spec.resume)
         preset = spec.preset
         self.preset = preset
         self.device = pick_device(spec.device or preset.train.device)
         self.rd = RunDir(spec.run_dir)
-        self.rd.create()
-        if state is None:  # a fresh start where a run was killed before its first checkpoint
-            self.rd.truncate_after(-1)  # its records describe nothing that survives
-        write_status(self.rd.path, "starting", preset=preset.name, step=0)
-        self.rd.write_preset(to_toml(preset))
+        self.rd.create()  # the folders for checkpoints and grids (the recorder may have made them)
 
         seed = preset.train.seed
         torch.manual_seed(seed)
@@ -128,7 +115,7 @@ class Trainer:
             from tui_gan.engine.toy1d import TARGETS, Toy1DSource
 
             self.target = TARGETS[preset.data.target]
-            self.source: Any = Toy1DSource(
+            self.batches: Any = Toy1DSource(
                 self.target, preset.data.size, preset.train.batch_size, seed, self.device
             )
             channels, self.num_classes = 1, None
@@ -138,57 +125,57 @@ class Trainer:
             self.data = load_images(preset)
             if self.data.note:
                 yield self._notice(self.data.note, "warning")
-            self.source = BatchSource(self.data, preset.train.batch_size, seed, self.device)
+            self.batches = BatchSource(self.data, preset.train.batch_size, seed, self.device)
             channels, self.num_classes = self.data.channels, self.data.num_classes
 
-        self.task = GAN(preset, channels, self.device)
-        self.gen = torch.Generator(self.device).manual_seed(seed)
-        n_fixed = preset.log.n_samples
-        self.fixed_noise = self.task.sample_z(
-            n_fixed, torch.Generator(self.device).manual_seed(seed + 1)
+        self.gan = GAN(preset, channels, self.device)
+        # The training noise stream; checkpointed, so a resume draws what a straight run would.
+        self.noise_rng = torch.Generator(self.device).manual_seed(seed)
+        self.fixed_noise = self.gan.sample_z(
+            preset.log.n_samples, torch.Generator(self.device).manual_seed(seed + 1)
         )
-        self.steps_per_epoch = self.source.steps_per_epoch // preset.train.d_steps or 1
+        self.steps_per_epoch = self.batches.steps_per_epoch // preset.train.d_steps or 1
         self.total = total_steps(preset, self.steps_per_epoch)
         self.elapsed0 = 0.0
-        self.acc = torch.zeros(len(self.task.metric_names), device=self.device)
+        self.acc = torch.zeros(len(self.gan.metric_names), device=self.device)
         self.acc_n = 0
         if state is not None:
             self._restore(state)
-            self.rd.truncate_after(self.step)
             if self.resume_note:
                 yield self._notice(self.resume_note, "warning")
         self.classifier = None
         if self.num_classes and self.data is not None and self.data.images is not None:
             yield from self._load_classifier()
-        write_status(self.rd.path, "running", step=self.step, total_steps=self.total)
         yield ev.RunStarted(
-            run_dir=self.rd.path,
-            preset=preset.name,
-            dataset=self.data.source if self.data else f"toy1d:{preset.data.target}",
-            device=str(self.device),
-            start_step=self.step,
+            step=self.step,
             total_steps=self.total,
+            device=str(self.device),
+            time=round(self.elapsed0, 3),
+            preset=preset.name,
+            dataset=self.data.key if self.data else f"toy1d:{preset.data.target}",
             steps_per_epoch=self.steps_per_epoch,
             batch_size=preset.train.batch_size,
-            resumed=state is not None,
             num_classes=self.num_classes,
+            resumed=state is not None,
+            run_dir=self.rd.path,
         )
 
     def _load_classifier(self) -> Iterator[ev.Event]:
         from tui_gan.engine.classifier import cache_path, get_classifier
 
         assert self.data is not None and self.data.images is not None
-        cache = self.spec.classifier_dir or (self.rd.path.parent / "classifiers")
-        if not cache_path(cache, self.data.source).is_file():
+        cache = self.spec.classifier_dir
+        assert cache is not None
+        if not cache_path(cache, self.data.key).is_file():
             yield self._notice(f"training the {self.data.name} classifier for class counts (once)")
         model, _ = get_classifier(
-            cache, self.data.source, self.data.images, self.data.labels, self.num_classes
+            cache, self.data.key, self.data.images, self.data.labels, self.num_classes
         )
         self.classifier = model.to(self.device)
 
     def _restore(self, state: dict[str, Any]) -> None:
         source = str(self.spec.resume or "checkpoint")
-        self.task.load_state_dict(state, source)
+        self.gan.load_state_dict(state, source)
         try:
             self._restore_loop_state(state)
         except (
@@ -219,16 +206,16 @@ class Trainer:
         if acc.shape != self.acc.shape or not bool(torch.isfinite(acc).all()):
             raise ValueError(f"metrics_acc is {acc.tolist()}")  # a saved acc is always finite
         self.fixed_noise = noise.to(self.device)
-        gen_state = state["rng"]["train_gen"]
-        if not isinstance(gen_state, torch.Tensor) or gen_state.dtype != torch.uint8:
+        rng = state["rng"]["train_gen"]  # the key older checkpoints have, so it stays
+        if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
             raise ValueError("rng.train_gen is not a generator state")
         try:
-            self.gen.set_state(gen_state)
+            self.noise_rng.set_state(rng)
         except RuntimeError:
-            if gen_state.numel() == self.gen.get_state().numel():
+            if rng.numel() == self.noise_rng.get_state().numel():
                 raise ValueError("rng.train_gen is damaged") from None  # same kind, bad bytes
             # Saved on another kind of device: its generator state has another size.
-            self.gen.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
+            self.noise_rng.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
             self.resume_note = (
                 "resumed on a different device: the noise stream is reseeded, so this run "
                 "no longer repeats a straight run step for step"
@@ -243,18 +230,9 @@ class Trainer:
 
     def _run(self) -> Iterator[ev.Event]:
         yield from self._setup()
-        preset, rd, c = self.preset, self.rd, self.controls
+        preset, c = self.preset, self.controls
         log, d_steps = preset.log, preset.train.d_steps
         imgs_per_step = preset.train.batch_size * d_steps
-        rd.log(
-            {
-                "type": "start",
-                "step": self.step,
-                "total_steps": self.total,
-                "device": str(self.device),
-                "time": self.elapsed0,
-            }
-        )
         self.t0 = time.perf_counter() - self.elapsed0
         last_log_t, last_log_step = time.perf_counter(), self.step
         run_t0, run_step0 = last_log_t, self.step
@@ -269,7 +247,7 @@ class Trainer:
                 last_log_t, last_log_step = time.perf_counter(), self.step
                 continue
             base = self.step * d_steps
-            self.acc += self.task.step(lambda k, b=base: self.source.batch(b + k), self.gen)
+            self.acc += self.gan.step(lambda k, b=base: self.batches.batch(b + k), self.noise_rng)
             self.acc_n += 1
             self.step += 1
 
@@ -305,24 +283,17 @@ class Trainer:
             yield from self._evaluate()  # a run's final numbers, for `tui-gan compare`
         elapsed = self.elapsed()
         rate = (self.step - run_step0) * imgs_per_step / max(time.perf_counter() - run_t0, 1e-9)
-        state = c.stop_state if self.step < self.total else "finished"
-        rd.log(
-            {
-                "type": "finished",
-                "step": self.step,
-                "state": state,
-                "time": elapsed,
-                "img_per_s": rate,
-            }
+        yield ev.Finished(
+            step=self.step,
+            state=c.stop_state if self.step < self.total else "finished",
+            time=round(elapsed, 3),
+            img_per_s=round(rate, 1),
+            checkpoint=self.rd.last.name if self.rd.last.is_file() else None,
         )
-        write_status(rd.path, state, step=self.step)
-        yield ev.Finished(self.step, state, elapsed, rate, rd.last)
 
     def _paused(self) -> Iterator[ev.Event]:
         c = self.controls
-        yield ev.Paused(self.step, True)
-        self.rd.log({"type": "paused", "step": self.step, "time": self.elapsed()})
-        write_status(self.rd.path, "paused", step=self.step)
+        yield ev.Paused(step=self.step, time=round(self.elapsed(), 3))
         while c.pause.is_set() and not c.stop.is_set():
             yield from self._rejected()
             if c.save.is_set():
@@ -330,9 +301,7 @@ class Trainer:
                 yield self._checkpoint()
             time.sleep(0.05)
             c.poll()
-        self.rd.log({"type": "resumed", "step": self.step, "time": self.elapsed()})
-        write_status(self.rd.path, "running", step=self.step)
-        yield ev.Paused(self.step, False)
+        yield ev.Resumed(step=self.step, time=round(self.elapsed(), 3))
 
     def _rejected(self) -> Iterator[ev.Event]:
         for why in self.controls.take_rejected():
@@ -349,32 +318,19 @@ class Trainer:
         values = (self.acc / max(self.acc_n, 1)).tolist()
         self.acc.zero_()
         self.acc_n = 0
-        names = self.task.metric_names
+        names = self.gan.metric_names
         if not all(math.isfinite(v) for v in values):
             shown = ", ".join(f"{k}={v:.4g}" for k, v in zip(names, values, strict=True))
             raise TuiGanError(
                 f"non-finite loss at step {self.step} ({shown}): lower the learning rates "
                 f"or try --set loss.kind=lsgan; {self._last_good()}"
             )
-        m = dict(zip(names, values, strict=True))
-        record = {
-            "type": "step",
-            "step": self.step,
-            "epoch": self.epoch(),
-            "time": round(self.elapsed(), 3),
-            **m,
-            "img_per_s": round(rate, 1),
-        }
-        self.rd.log(record)
         return ev.StepMetrics(
-            self.step,
-            self.epoch(),
-            record["time"],
-            m["loss_d"],
-            m["loss_g"],
-            m["d_real"],
-            m["d_fake"],
-            rate,
+            step=self.step,
+            epoch=self.epoch(),
+            time=round(self.elapsed(), 3),
+            **dict(zip(names, values, strict=True)),
+            img_per_s=round(rate, 1),
         )
 
     def _last_good(self) -> str:
@@ -390,57 +346,43 @@ class Trainer:
         if self.toy:
             yield self._toy_snapshot()
             return
-        from torchvision.utils import save_image
-
         n = self.preset.log.count_samples
-        fixed = self.task.generate(self.fixed_noise)
-        fresh = self.task.generate(self.task.sample_z(n, self._eval_generator()))
+        fixed = self.gan.generate(self.fixed_noise)
+        fresh = self.gan.generate(self.gan.sample_z(n, self._eval_generator()))
         path = self.rd.sample_path(self.step)
-        nrow = max(1, int(math.sqrt(len(fixed))))
-        # Each grid is written beside its name and renamed over it: a reader never sees half a
-        # PNG, and a symlink planted at the name is replaced, not written through.
-        grid_tmp = self.rd.samples / ".grid.tmp.png"
-        save_image(fixed, grid_tmp, nrow=nrow, normalize=True, value_range=(-1, 1))
-        os.replace(grid_tmp, path)
-        fresh_tmp = self.rd.samples / ".fresh.tmp.png"
-        save_image(fresh[:FRESH_PREVIEW], fresh_tmp, nrow=8, normalize=True, value_range=(-1, 1))
-        os.replace(fresh_tmp, self.rd.samples / "fresh.png")
-        record: dict[str, Any] = {
-            "type": "samples",
-            "step": self.step,
-            "epoch": self.epoch(),
-            "time": round(self.elapsed(), 3),
-            "path": str(path.relative_to(self.rd.path)),
-            "nrow": nrow,
-        }
-        counts = entropy = covered = None
+        nrow = _write_grid(fixed, path)
+        fresh_path = self.rd.samples / "fresh.png"
+        fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path)
+        counted: dict[str, Any] = {}
         if self.classifier is not None and self.num_classes:
             from tui_gan.engine.classifier import class_stats
 
             counts, entropy, covered = class_stats(self.classifier, fresh, self.num_classes)
-            record.update(
+            counted = dict(
                 class_counts=counts, class_entropy=round(entropy, 4), classes_covered=covered, n=n
             )
-        self.rd.log(record)
         yield ev.Samples(
-            self.step,
-            self.epoch(),
-            record["time"],
-            path,
-            _to_uint8(fixed),
-            _to_uint8(fresh[:FRESH_PREVIEW]),
-            counts,
-            entropy,
-            covered,
+            step=self.step,
+            epoch=self.epoch(),
+            time=round(self.elapsed(), 3),
+            path=self.rd.relative(path),
+            nrow=nrow,
+            fresh=self.rd.relative(fresh_path),
+            fresh_nrow=fresh_nrow,
+            **counted,
         )
 
     def _evaluate(self) -> Iterator[ev.Event]:
         from tui_gan.engine.evaluate import build_context, evaluate
 
         if self.eval_ctx is None:
-            cache = self.spec.classifier_dir or (self.rd.path.parent / "classifiers")
+            assert self.spec.classifier_dir is not None
             self.eval_ctx = build_context(
-                self.preset, self.device, cache, data=self.data, classifier=self.classifier
+                self.preset,
+                self.device,
+                self.spec.classifier_dir,
+                data=self.data,
+                classifier=self.classifier,
             )
             if not self.eval_ctx.toy and self.eval_ctx.classifier is None:
                 yield self._notice(
@@ -449,53 +391,35 @@ class Trainer:
         if not self.eval_ctx.toy and self.eval_ctx.classifier is None:
             return
         n = self.preset.log.eval_n
-        result = evaluate(self.task, self.eval_ctx, n=n, seed=self.preset.train.seed + self.step)
-        self.rd.log(
-            {
-                "type": "eval",
-                "step": self.step,
-                "epoch": self.epoch(),
-                "time": round(self.elapsed(), 3),
-                **_rounded_dict(result),
-            }
+        result = evaluate(self.gan, self.eval_ctx, n=n, seed=self.preset.train.seed + self.step)
+        yield ev.Evaluated(
+            step=self.step,
+            epoch=self.epoch(),
+            time=round(self.elapsed(), 3),
+            **{k: round(v, 6) if isinstance(v, float) else v for k, v in result.items()},
         )
-        yield ev.Evaluated(self.step, result)
 
     def _toy_snapshot(self) -> ev.Toy1DSnapshot:
         t, n = self.target, self.preset.log.count_samples
         g = self._eval_generator()
         real = t.sample(n, torch.Generator().manual_seed(self.step), self.device).view(-1)
-        fake = self.task.generate(self.task.sample_z(n, g)).view(-1)
+        fake = self.gan.generate(self.gan.sample_z(n, g)).view(-1)
         edges = torch.linspace(t.lo, t.hi, HIST_BINS + 1)
         real_h = torch.histc(real.float().cpu(), HIST_BINS, t.lo, t.hi) / n
         fake_h = torch.histc(fake.float().cpu(), HIST_BINS, t.lo, t.hi) / n
         xs = torch.linspace(t.lo, t.hi, CURVE_POINTS, device=self.device)
-        d_curve = self.task.discriminate(xs.view(-1, 1)).cpu()
-        snap = ev.Toy1DSnapshot(
-            self.step,
-            self.epoch(),
-            round(self.elapsed(), 3),
-            edges.numpy(),
-            real_h.numpy(),
-            fake_h.numpy(),
-            xs.cpu().numpy(),
-            d_curve.numpy(),
+        d_curve = self.gan.discriminate(xs.view(-1, 1)).view(-1)
+        return ev.Toy1DSnapshot(
+            step=self.step,
+            epoch=self.epoch(),
+            time=round(self.elapsed(), 3),
+            n=n,
+            bin_edges=_rounded(edges),
+            real_hist=_rounded(real_h),
+            fake_hist=_rounded(fake_h),
+            x_grid=_rounded(xs),
+            d_curve=_rounded(d_curve),
         )
-        self.rd.log(
-            {
-                "type": "toy1d",
-                "step": self.step,
-                "epoch": self.epoch(),
-                "time": snap.time,
-                "n": n,
-                "bin_edges": _rounded(snap.bin_edges),
-                "real_hist": _rounded(snap.real_hist),
-                "fake_hist": _rounded(snap.fake_hist),
-                "x_grid": _rounded(snap.x_grid),
-                "d_curve": _rounded(snap.d_curve),
-            }
-        )
-        return snap
 
     def _checkpoint(self) -> ev.CheckpointSaved:
         # Never let a diverged model replace the last good checkpoint (one sync per save).
@@ -506,13 +430,13 @@ class Trainer:
             )
         state = {
             "format": CHECKPOINT_FORMAT,
-            **self.task.state_dict(),
+            **self.gan.state_dict(),
             "step": self.step,
             "epoch": self.epoch(),
             "elapsed": self.elapsed(),
             "preset": self.preset.model_dump(mode="json"),
             "fixed_noise": self.fixed_noise.cpu(),
-            "rng": {**rng_state(), "train_gen": self.gen.get_state()},
+            "rng": {**rng_state(), "train_gen": self.noise_rng.get_state()},
             "metrics_acc": self.acc.cpu(),
             "metrics_acc_n": self.acc_n,
         }
@@ -520,27 +444,27 @@ class Trainer:
         atomic_save(state, path)
         atomic_link(path, self.rd.last)
         self.rd.prune(self.preset.log.keep_checkpoints)
-        self.rd.log(
-            {
-                "type": "checkpoint",
-                "step": self.step,
-                "path": path.name,
-                "time": round(self.elapsed(), 3),
-            }
+        return ev.CheckpointSaved(
+            step=self.step, path=self.rd.relative(path), time=round(self.elapsed(), 3)
         )
-        return ev.CheckpointSaved(self.step, path)
 
 
-def _to_uint8(x: torch.Tensor) -> np.ndarray:
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
+def _write_grid(images: torch.Tensor, path: Path) -> int:
+    """A square-ish grid PNG of samples in [-1, 1]; returns its tiles per row (the record
+    says it, so a reader cuts the grid right whatever the count)."""
+    from torchvision.utils import save_image
+
+    nrow = max(1, int(math.sqrt(len(images))))
+    # Written beside its name and renamed over it: a reader never sees half a PNG, and a
+    # symlink planted at the name is replaced, not written through.
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    save_image(images, tmp, nrow=nrow, normalize=True, value_range=(-1, 1))
+    os.replace(tmp, path)
+    return nrow
 
 
-def _rounded_dict(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in d.items()}
-
-
-def _rounded(a: np.ndarray) -> list[float]:
-    return [round(float(v), 5) for v in a]
+def _rounded(t: torch.Tensor) -> list[float]:
+    return [round(v, 5) for v in t.float().cpu().tolist()]
 
 
 def preset_from_checkpoint(state: dict[str, Any], source: str) -> Preset:

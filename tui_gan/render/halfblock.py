@@ -176,11 +176,16 @@ def downsample(img_hwc: np.ndarray, max_width: int, max_height_cells: int) -> np
     new_h, new_w = fit_size(h, w, max_width, max_height_cells)
     if (new_h, new_w) == (h, w):
         return arr
-    rows = _area_weights(h, new_h)
-    cols = _area_weights(w, new_w)
+    return area_resize(arr, new_h, new_w)
+
+
+def area_resize(arr: np.ndarray, new_h: int, new_w: int) -> np.ndarray:
+    """Area-average the first two axes of ``arr`` (H x W x ...) to ``new_h`` x ``new_w``."""
+    rows = _area_weights(arr.shape[0], new_h)
+    cols = _area_weights(arr.shape[1], new_w)
     # Separable box filter: two small matrix products instead of a per-pixel loop.
-    tmp = np.tensordot(rows, arr.astype(np.float64), axes=(1, 0))  # new_h, W, C
-    out = np.einsum("pw,hwc->hpc", cols, tmp)
+    tmp = np.tensordot(rows, arr.astype(np.float64), axes=(1, 0))  # new_h, W, ...
+    out = np.tensordot(cols, tmp, axes=(1, 1)).swapaxes(0, 1)  # new_h, new_w, ...
     if arr.dtype == np.uint8:
         return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
     return out.astype(arr.dtype)

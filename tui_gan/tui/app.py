@@ -15,9 +15,13 @@ from textual.message import Message
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
-from tui_gan.launch import LaunchSpec, last_log_line, new_run_dir, resume_dir, spawn_train
-from tui_gan.tui.runview import RunTail, RunView, display_path
+from tui_gan.engine import events as ev
+from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.state import LIVE_STATES, Observed
+from tui_gan.launch import last_log_line, spawn_train
+from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
 from tui_gan.tui.widgets.eventlog import EventLog
@@ -27,22 +31,32 @@ from tui_gan.tui.widgets.samples import SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
 
 REFRESH_S = 0.25  # screen refresh period, whatever the training speed
-POLL_S = 0.2  # how often the worker looks for new records
+POLL_S = 0.2  # how often the watcher looks at the runs' files
+START_WAIT_S = 300  # a picker's new run must start within this
 STOP_WAIT_S = 120  # q waits this long for the run's final checkpoint
 
 
 @dataclass
-class RunRecords(Message):
-    """New metrics.jsonl records of one run, read by the tail worker."""
+class RecordsArrived(Message):
+    """New metrics.jsonl records of the run on screen."""
 
     run_dir: Path
-    records: list[dict[str, Any]]
+    events: list[ev.Event]
     reset: bool = False  # the file was rewritten (a resume): rebuild the view from these
 
 
 @dataclass
-class RunProcessExited(Message):
-    """The training process this dashboard started has exited."""
+class StateChanged(Message):
+    """status.json of a watched run says something new (or the run's process died)."""
+
+    run_dir: Path
+    state: Observed
+    total_steps: int | None
+
+
+@dataclass
+class ProcessExited(Message):
+    """A training process this dashboard started has exited."""
 
     run_dir: Path
     returncode: int
@@ -74,7 +88,7 @@ class Dashboard(App):
 
     def __init__(
         self,
-        launch: LaunchSpec | None = None,
+        launch: TrainArgs | None = None,
         attach: Path | None = None,
         presets_source=None,
         graphics: str = "halfblock",
@@ -85,11 +99,10 @@ class Dashboard(App):
         self.run_dir: Path | None = Path(attach) if attach else None
         self.view: RunView | None = RunView.open(self.run_dir) if self.run_dir else None
         self.procs: dict[Path, Any] = {}  # run dir -> Popen of runs this dashboard started
-        self.detached = False
+        self.starting: set[Path] = set()  # picker runs shown once they have started
+        self.quitting: Path | None = None  # q was pressed: exit when this run has ended
         self.dirty = True
         self.presets_source = presets_source
-        self.pending_switch: Path | None = None
-        self._last_state_check = 0.0
 
     # --- layout ---------------------------------------------------------------
 
@@ -114,8 +127,9 @@ class Dashboard(App):
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self.refresh_panels)
+        self.watch_runs()
         if self.launch is not None:
-            self.start_run(self.launch, first=True)
+            self.start_run(self.launch)
         elif self.run_dir is not None:
             self.say(f"attached to {display_path(self.run_dir)}")
             self.follow(self.run_dir)
@@ -133,110 +147,126 @@ class Dashboard(App):
     def say(self, text: str) -> None:
         self.query_one(EventLog).say(text)
 
-    def start_run(self, spec: LaunchSpec, first: bool = False) -> Path | None:
-        """Validate the preset here (no torch), then start `tui-gan train` as its own process."""
+    def start_run(self, args: TrainArgs) -> Path | None:
+        """Start `tui-gan train` as its own process; the first run is shown at once, a picked
+        one once it has started (the run on screen goes on until then)."""
         from tui_gan.errors import TuiGanError
-        from tui_gan.presets import load_preset
 
+        first = self.run_dir is None
         try:
-            if spec.resume:
-                run_dir = resume_dir(spec.resume)
-            else:
-                preset = load_preset(spec.preset, spec.overrides)
-                run_dir = new_run_dir(spec.out, preset.name, spec.name)
+            if not args.resume and args.name is None:
+                args = args.new_run()  # a picked preset: validated here, without torch
+            run_dir = args.run_dir
+            self.procs[run_dir] = spawn_train(args)
         except TuiGanError as err:
             self.say(f"error: {err}")
             return None
-        try:
-            self.procs[run_dir] = spawn_train(spec, run_dir)
         except OSError as err:  # an output folder we cannot write, say
-            self.say(f"error: cannot start the run in {display_path(run_dir)}: {err}")
+            self.say(f"error: cannot start the run: {err}")
             return None
-        if first or self.run_dir is None:
+        if first:
             self.follow(run_dir)
         else:
-            self.pending_switch = run_dir  # switch once it has started; old run keeps going
+            self.starting.add(run_dir)
             self.say(f"starting {display_path(run_dir)}…")
-            self.watch_start(run_dir)
+            self.set_timer(START_WAIT_S, lambda: self._start_failed(run_dir, "did not start"))
         return run_dir
 
     def follow(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self.view = RunView.open(run_dir)
         self.sub_title = str(run_dir)
+        problem = RunDir(run_dir).format_problem()
+        if problem:
+            self.say(f"warning: {problem}")
         self.dirty = True
-        self.tail_run(run_dir)
 
-    @work(thread=True, exclusive=True, group="tail")
-    def tail_run(self, run_dir: Path) -> None:
-        """The one worker that follows the run: new records become messages, ~5 times a second."""
+    @work(thread=True, exclusive=True, group="watch")
+    def watch_runs(self) -> None:
+        """The one worker that reads run files: the shown run's new records, every watched
+        run's state and the processes this dashboard started, posted as messages."""
         worker = get_current_worker()
-        tail = RunTail(run_dir / "metrics.jsonl")
+        tail: RunTail | None = None
+        seen: dict[Path, Observed] = {}
         while not worker.is_cancelled:
-            records = tail.read()
-            if records or tail.reset:
-                self.post_message(RunRecords(run_dir, records, tail.reset))
-            proc = self.procs.get(run_dir)
-            if proc is not None and proc.poll() is not None:
-                records = tail.read()  # whatever it wrote last
-                if records:
-                    self.post_message(RunRecords(run_dir, records))
-                self.post_message(RunProcessExited(run_dir, proc.returncode))
-                self.procs.pop(run_dir, None)
+            shown = self.run_dir
+            if shown is not None and (tail is None or tail.path.parent != shown):
+                tail = RunTail(shown / "metrics.jsonl")
+                seen.pop(shown, None)  # a new view needs its state too
+            if tail is not None:
+                events = tail.read()
+                if events or tail.reset:
+                    self.post_message(RecordsArrived(tail.path.parent, events, tail.reset))
+            for run_dir in {shown, *self.starting} - {None}:
+                state, total = observe(run_dir)
+                if seen.get(run_dir) != state:
+                    seen[run_dir] = state
+                    self.post_message(StateChanged(run_dir, state, total))
+            for run_dir, proc in list(self.procs.items()):
+                if proc.poll() is not None:
+                    if tail is not None and run_dir == tail.path.parent:
+                        events = tail.read()  # whatever it wrote last
+                        if events:
+                            self.post_message(RecordsArrived(run_dir, events))
+                    self.post_message(ProcessExited(run_dir, proc.returncode))
+                    del self.procs[run_dir]
             time.sleep(POLL_S)
 
-    @work(thread=True, group="switch")
-    def watch_start(self, run_dir: Path) -> None:
-        """A picker's new run replaces the current one only once it really started."""
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            state = control.run_state(run_dir)
-            proc = self.procs.get(run_dir)
-            if state in ("running", "paused", "finished"):
-                self.call_from_thread(self._switch_to, run_dir)
-                return
-            if state == "failed" or (proc is not None and proc.poll() is not None):
-                status = control.read_status(run_dir) or {}
-                why = status.get("error") or last_log_line(run_dir)
-                self.call_from_thread(self._switch_failed, run_dir, why)
-                return
-            time.sleep(0.1)
-        self.call_from_thread(self._switch_failed, run_dir, "did not start within 5 minutes")
-
-    def _switch_to(self, run_dir: Path) -> None:
-        old = self.run_dir
-        self.pending_switch = None
-        live = old is not None and control.run_state(old) in control.LIVE_STATES
-        if live and self._request(old, stop=True):
-            self.say(f"stopping {display_path(old)} (checkpoint saved on the way out)")
-        self.say(f"preset switched: now {display_path(run_dir)}")
-        self.follow(run_dir)
-
-    def _switch_failed(self, run_dir: Path, why: str) -> None:
-        self.pending_switch = None
-        self.say(f"error: {run_dir.name} did not start: {why}; the current run goes on")
-
-    def on_run_records(self, message: RunRecords) -> None:
+    def on_records_arrived(self, message: RecordsArrived) -> None:
         if self.view is None or message.run_dir != self.run_dir:
-            return  # a record of a run we no longer show
+            return  # records of a run we no longer show
         if message.reset:
             self.view = RunView.open(message.run_dir)
-        for rec in message.records:
-            self.view.apply(rec)
+        for event in message.events:
+            self.view.apply(event)
+        self._say_notes()
+
+    def on_state_changed(self, message: StateChanged) -> None:
+        run_dir, state = message.run_dir, message.state
+        if run_dir in self.starting:
+            if state in ("running", "paused", "finished"):
+                self._switch_to(run_dir)
+            elif state == "failed":
+                status = control.read_status(run_dir) or {}
+                self._start_failed(run_dir, status.get("error") or last_log_line(run_dir))
+        if run_dir == self.run_dir and self.view is not None:
+            self.view.set_state(state, message.total_steps)
+            self._say_notes()
+        if run_dir == self.quitting and state not in LIVE_STATES:
+            self._exit_after_stop(run_dir)
+
+    def on_process_exited(self, message: ProcessExited) -> None:
+        run_dir = message.run_dir
+        if run_dir in self.starting:
+            self._start_failed(run_dir, last_log_line(run_dir))
+        elif run_dir == self.run_dir and self.view is not None:
+            self.view.set_state(*observe(run_dir))
+            if message.returncode not in (0, 130) and self.view.state != "failed":
+                self.say(
+                    f"error: training process exited ({message.returncode}): "
+                    f"{last_log_line(run_dir)}"
+                )
+            self._say_notes()
+
+    def _say_notes(self) -> None:
+        assert self.view is not None
         for line in self.view.drain_events():
             self.say(line)
         self.dirty = True
 
-    def on_run_process_exited(self, message: RunProcessExited) -> None:
-        if message.run_dir != self.run_dir or self.view is None:
-            return
-        self.view.refresh_state()
-        if message.returncode not in (0, 130) and self.view.state != "failed":
-            self.say(
-                f"error: training process exited ({message.returncode}): "
-                f"{last_log_line(message.run_dir)}"
-            )
-        self.dirty = True
+    def _switch_to(self, run_dir: Path) -> None:
+        self.starting.discard(run_dir)
+        old = self.run_dir
+        if old is not None and self.view is not None and self.view.state in LIVE_STATES:
+            if self._request(old, stop=True):
+                self.say(f"stopping {display_path(old)} (checkpoint saved on the way out)")
+        self.say(f"preset switched: now {display_path(run_dir)}")
+        self.follow(run_dir)
+
+    def _start_failed(self, run_dir: Path, why: str) -> None:
+        if run_dir in self.starting:
+            self.starting.discard(run_dir)
+            self.say(f"error: {run_dir.name} did not start: {why}; the current run goes on")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for worker errors: the message reaches the screen, the UI stays up.
@@ -244,14 +274,6 @@ class Dashboard(App):
             self.say(f"error: {type(event.worker.error).__name__}: {event.worker.error}")
 
     def refresh_panels(self) -> None:
-        now = time.monotonic()
-        if self.view is not None and now - self._last_state_check > 1.0:
-            self._last_state_check = now
-            before = self.view.state
-            self.view.refresh_state()
-            self.dirty |= before != self.view.state
-            for line in self.view.drain_events():
-                self.say(line)
         if not self.dirty or self.view is None:
             return
         self.dirty = False
@@ -267,7 +289,8 @@ class Dashboard(App):
     # --- keys -----------------------------------------------------------------
 
     def _live(self) -> bool:
-        if self.run_dir is None or control.run_state(self.run_dir) not in control.LIVE_STATES:
+        # Read now, not the view's last poll: a key acts on the run as it is.
+        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
             self.say("the run is not live: nothing to steer")
             return False
         return True
@@ -294,8 +317,8 @@ class Dashboard(App):
             return
         pause = self.view.state != "paused"
         if self._request(pause=pause):
-            # Show it at once; the run's own record confirms within a step.
-            self.view.state = "paused" if pause else "running"
+            # Show it at once; status.json confirms within a step.
+            self.view.set_state("paused" if pause else "running")
             self.say("pausing…" if pause else "resuming…")
             self.dirty = True
             self.refresh_panels()
@@ -309,8 +332,8 @@ class Dashboard(App):
 
         def chosen(name: str | None) -> None:
             if name:
-                base = self.launch or LaunchSpec(
-                    out=self.run_dir.parent if self.run_dir else Path("checkpoints")
+                base = self.launch or (
+                    TrainArgs(out=self.run_dir.parent) if self.run_dir else TrainArgs()
                 )
                 self.start_run(base.with_preset(name))
 
@@ -322,34 +345,26 @@ class Dashboard(App):
         self.push_screen(HelpScreen())
 
     def action_detach(self) -> None:
-        self.detached = True
-        self.exit(message=self._detach_message())
-
-    def _detach_message(self) -> str:
-        if self.run_dir is None:
-            return ""
-        return f"detached; the run goes on. Back to it: tui-gan attach {display_path(self.run_dir)}"
+        message = None
+        if self.run_dir is not None:
+            where = display_path(self.run_dir)
+            message = f"detached; the run goes on. Back to it: tui-gan attach {where}"
+        self.exit(message=message)
 
     def action_quit_run(self) -> None:
-        if self.run_dir is None or control.run_state(self.run_dir) not in control.LIVE_STATES:
+        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
             self.exit()
             return
         if not self._request(stop=True):
             self.exit(message=control.why_not_live(self.run_dir))
             return
         self.say("saving a checkpoint and stopping the run…")
-        self.wait_and_exit(self.run_dir)
+        run_dir = self.quitting = self.run_dir
+        self.set_timer(STOP_WAIT_S, lambda: self._exit_after_stop(run_dir))
 
-    @work(thread=True, group="quit")
-    def wait_and_exit(self, run_dir: Path) -> None:
-        deadline = time.monotonic() + STOP_WAIT_S
-        while time.monotonic() < deadline:
-            if control.run_state(run_dir) not in control.LIVE_STATES:
-                break
-            time.sleep(0.1)
+    def _exit_after_stop(self, run_dir: Path) -> None:
         status = control.read_status(run_dir) or {}
-        self.call_from_thread(
-            self.exit,
+        self.exit(
             message=f"run {status.get('state', '?')} at step {status.get('step', '?')}: "
-            f"{display_path(run_dir / 'last.pt')}",
+            f"{display_path(run_dir / 'last.pt')}"
         )

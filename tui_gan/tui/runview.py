@@ -6,11 +6,11 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
-from tui_gan.engine.records import parse_line
 from tui_gan.engine.safeio import open_regular, read_bytes
+from tui_gan.engine.state import Observed, RunState
 from tui_gan.tui.history import History
 
 MAX_EVENTS = 200
@@ -35,8 +35,8 @@ class RunTail:
         self._inode: int | None = None
         self.reset = False  # the last read started over: a resume rewrote the file
 
-    def read(self) -> list[dict[str, Any]]:
-        """New records, each checked (records.py): a torn, foreign or junk line is skipped."""
+    def read(self) -> list[ev.Event]:
+        """New records as events, each checked: a torn, foreign or junk line is skipped."""
         self.reset = False
         fh = open_regular(self.path)  # never blocks: a FIFO or a device is not a metrics file
         if fh is None:
@@ -54,12 +54,19 @@ class RunTail:
         data = self._partial + chunk
         lines = data.split(b"\n")
         self._partial = lines.pop()  # an unfinished line waits for its end
-        return [rec for rec in map(parse_line, lines) if rec is not None]
+        return [e for e in map(ev.parse_line, lines) if e is not None]
+
+
+def observe(run_dir: Path) -> tuple[Observed, int | None]:
+    """The run's state and total steps as status.json tells them (it owns them)."""
+    status = read_status(run_dir) or {}
+    return run_state(run_dir), status.get("total_steps")
 
 
 @dataclass
 class RunView:
-    """The dashboard's model of one run; `apply` folds in metrics.jsonl records."""
+    """The dashboard's model of one run: `apply` folds in its events (history), `set_state`
+    what status.json says (the state itself)."""
 
     run_dir: Path
     preset: str = "?"
@@ -67,7 +74,8 @@ class RunView:
     device: str = "?"
     family: str = ""
     image_size: int = 28
-    state: str = "starting"
+    observed: Observed = "unknown"  # from status.json
+    recorded: RunState = "starting"  # from the records: shown only while status.json is not
     step: int = 0
     total_steps: int = 0
     epoch: float = 0.0
@@ -78,16 +86,16 @@ class RunView:
     d_real: History = field(default_factory=History)
     d_fake: History = field(default_factory=History)
     fid: History = field(default_factory=History)  # FID (1-D: W1) over the run's evals
-    last_eval: dict[str, Any] | None = None
-    best_eval: dict[str, float] = field(default_factory=dict)  # best recall/coverage so far
-    samples: dict[str, Any] | None = None
-    toy: dict[str, Any] | None = None
+    last_eval: ev.Evaluated | None = None
+    best_recall: float = 0.0  # the best so far, for the collapse alarm
+    best_coverage: float = 0.0
+    samples: ev.Samples | None = None
+    toy: ev.Toy1DSnapshot | None = None
     events: list[str] = field(default_factory=list)
     new_events: list[str] = field(default_factory=list)
     error: str | None = None
     updated: float = 0.0  # wall time of the last record seen
     loss_kind: str = "bce"
-    status_broken: bool = False  # status.json exists but cannot be read (said once)
 
     @classmethod
     def open(cls, run_dir: Path) -> RunView:
@@ -144,73 +152,82 @@ class RunView:
         out, self.new_events = self.new_events, []
         return out
 
-    def apply(self, rec: dict[str, Any]) -> None:
-        kind = rec.get("type")
-        self.updated = time.time()
-        if "step" in rec:
-            self.step = max(self.step, int(rec["step"])) if kind != "start" else int(rec["step"])
-        if kind == "start":
-            self.total_steps = int(rec.get("total_steps", 0))
-            self.device = rec.get("device", self.device)
-            self.state = "running"
-            self.read_preset()
-            self.note(f"run started at step {rec.get('step', 0)} on {self.device}")
-        elif kind == "step":
-            self.epoch, self.time = rec["epoch"], rec["time"]
-            self.img_per_s = rec.get("img_per_s", self.img_per_s)
-            self.loss_d.append(rec["loss_d"])
-            self.loss_g.append(rec["loss_g"])
-            self.d_real.append(rec["d_real"])
-            self.d_fake.append(rec["d_fake"])
-        elif kind == "samples":
-            self.samples = rec
-        elif kind == "toy1d":
-            self.toy = rec
-        elif kind == "eval":
-            self.last_eval = rec
-            self.fid.append(rec["fid"] if "fid" in rec else rec.get("w1", 0.0))
-            for key in ("recall", "coverage"):
-                if key in rec:
-                    self.best_eval[key] = max(self.best_eval.get(key, 0.0), rec[key])
-        elif kind == "checkpoint":
-            self.note(f"checkpoint saved: {display_path(self.run_dir / rec['path'])}")
-        elif kind == "paused":
-            self.state = "paused"
-            self.note(f"paused at step {rec['step']}")
-        elif kind == "resumed":
-            self.state = "running"
-            self.note(f"resumed at step {rec['step']}")
-        elif kind == "finished":
-            self.state = rec.get("state", "finished")
-            self.note(f"run {self.state} at step {rec['step']}")
-        elif kind == "notice":
-            prefix = "warning: " if rec.get("level") == "warning" else ""
-            self.note(prefix + rec.get("message", ""))
-        elif kind == "failed":
-            self.state = "failed"
-            self.error = rec.get("error", "failed")
-            self.note(f"error: {self.error}")
+    @property
+    def state(self) -> Observed:
+        if self.observed in ("unknown", "unreadable"):
+            return self.recorded
+        return self.observed
 
-    def refresh_state(self) -> None:
-        """Trust status.json for liveness: a run whose process died reads as failed."""
-        status = read_status(self.run_dir)
-        if status is None:
-            if (self.run_dir / "status.json").exists() and not self.status_broken:
-                self.status_broken = True  # said once; the records' state stands
-                self.note("warning: status.json is unreadable; the state shown is the records'")
-            return
-        self.status_broken = False
-        self.state = run_state(self.run_dir)
-        self.total_steps = int(status.get("total_steps", self.total_steps) or self.total_steps)
+    def apply(self, event: ev.Event) -> None:
+        self.updated = time.time()
+        self.step = max(self.step, event.step)
+        match event:
+            case ev.RunStarted():
+                self.step, self.total_steps = event.step, event.total_steps
+                self.device, self.recorded = event.device, "running"
+                self.read_preset()
+                self.note(f"run started at step {event.step} on {self.device}")
+            case ev.StepMetrics():
+                self.epoch, self.time = event.epoch, event.time
+                self.img_per_s = event.img_per_s or self.img_per_s
+                self.loss_d.append(event.loss_d)
+                self.loss_g.append(event.loss_g)
+                self.d_real.append(event.d_real)
+                self.d_fake.append(event.d_fake)
+            case ev.Samples():
+                self.samples = event
+            case ev.Toy1DSnapshot():
+                self.toy = event
+            case ev.Evaluated():
+                self.last_eval = event
+                self.fid.append(event.score)
+                self.best_recall = max(self.best_recall, event.recall or 0.0)
+                self.best_coverage = max(self.best_coverage, event.coverage or 0.0)
+            case ev.CheckpointSaved():
+                self.note(f"checkpoint saved: {display_path(self.run_dir / event.path)}")
+            case ev.Paused():
+                self.recorded = "paused"
+                self.note(f"paused at step {event.step}")
+            case ev.Resumed():
+                self.recorded = "running"
+                self.note(f"resumed at step {event.step}")
+            case ev.Finished():
+                self.recorded = event.state
+                self.note(f"run {event.state} at step {event.step}")
+            case ev.Notice():
+                self.note(("warning: " if event.level == "warning" else "") + event.message)
+            case ev.Failed():
+                self.recorded, self.error = "failed", event.error
+                self.note(f"error: {event.error}")
+
+    def set_state(self, state: Observed, total_steps: int | None = None) -> None:
+        """What status.json says; a run whose process died reads as failed there."""
+        if state == "unreadable" and self.observed != "unreadable":
+            self.note("warning: status.json is unreadable; the state shown is the records'")
+        self.observed = state
+        self.total_steps = total_steps or self.total_steps
 
     def eval_alarm(self) -> str | None:
         """Why the latest eval looks like collapse: recall or coverage fell to half its best."""
-        e = self.last_eval or {}
-        for key in ("coverage", "recall"):
-            best = self.best_eval.get(key, 0.0)
-            if key in e and best >= 0.1 and e[key] < 0.5 * best:
-                return f"{key} fell {best:.2f}->{e[key]:.2f}"
+        e = self.last_eval
+        if e is None:
+            return None
+        for key, best, now in (
+            ("coverage", self.best_coverage, e.coverage),
+            ("recall", self.best_recall, e.recall),
+        ):
+            if now is not None and best >= 0.1 and now < 0.5 * best:
+                return f"{key} fell {best:.2f}->{now:.2f}"
         return None
+
+    def sample_grid(self, fresh: bool) -> tuple[Path, int] | None:
+        """The PNG the samples panel shows and its tiles per row, as the record says."""
+        s = self.samples
+        if s is None:
+            return None
+        if fresh:
+            return self.run_dir / s.fresh, s.fresh_nrow
+        return self.run_dir / s.path, s.nrow
 
     @property
     def eta(self) -> float | None:

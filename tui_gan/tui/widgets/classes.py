@@ -34,17 +34,17 @@ class ClassPanel(ViewPanel):
         super().__init__("classes", **kwargs)
 
     def signature(self, view):
-        return (view.run_dir, (view.samples or {}).get("step"), view.fid.count)
+        return (view.run_dir, view.samples and view.samples.step, view.fid.count)
 
     def update_view(self, view) -> None:
         s = view.samples
-        if s and s.get("class_counts") is not None:
-            counts, entropy = s["class_counts"], float(s["class_entropy"])
+        if s and s.class_counts is not None and s.class_entropy is not None:
+            counts, entropy = s.class_counts, s.class_entropy
             eval_alarm = view.eval_alarm()
             alarm = collapsed(counts, entropy) or eval_alarm is not None
             self.set_class(alarm, "alarm")
             self.border_title = (
-                f"classes  H={entropy:.2f}  seen {s['classes_covered']}/{len(counts)}"
+                f"classes  H={entropy:.2f}  seen {s.classes_covered}/{len(counts)}"
                 + ("  MODE COLLAPSE" if alarm else "")
                 + (f" ({eval_alarm})" if eval_alarm else "")
             )
@@ -57,12 +57,12 @@ class ClassPanel(ViewPanel):
         out = Text(no_wrap=True, overflow="crop")
         v = self.view
         s = v.samples if v else None
-        if not s or s.get("class_counts") is None:
+        if not s or s.class_counts is None:
             out.append(
                 "no class counts yet" if v and v.dataset != "faces" else "no classes", style="dim"
             )
             return out
-        counts: list[int] = s["class_counts"]
+        counts = s.class_counts
         alarm = self.has_class("alarm")
         names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
         w, h = self.content_size.width, self.content_size.height

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from tui_gan.engine.state import Observed
 from tui_gan.tui.runview import RunView
 
-STATE_STYLE = {
+STATE_STYLE: dict[Observed, str] = {
     "running": "bold green",
     "paused": "bold yellow",
     "starting": "bold cyan",
@@ -36,11 +37,12 @@ class RunHeader(Widget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.view: RunView | None = None
+        self._drawn: tuple | None = None
 
     def update_view(self, view: RunView) -> None:
         self.view = view
         sig = (view.run_dir, view.step, view.state, view.total_steps, view.time, view.device)
-        if sig != getattr(self, "_drawn", None):
+        if sig != self._drawn:
             self._drawn = sig
             self.refresh()
 

@@ -31,7 +31,7 @@ class PixelSamplePanel(ViewPanel):
         yield _image_widget(self.protocol)
 
     def signature(self, view):
-        return (view.run_dir, (view.samples or {}).get("step"), self.fresh)
+        return (view.run_dir, view.samples and view.samples.step, self.fresh)
 
     def toggle(self) -> bool:
         self.fresh = not self.fresh
@@ -42,10 +42,11 @@ class PixelSamplePanel(ViewPanel):
     def update_view(self, view) -> None:
         s = view.samples
         which = "fresh samples" if self.fresh else "fixed noise"
-        at = f" @ step {s['step']}" if s else ""
+        at = f" @ step {s.step}" if s else ""
         self.border_title = f"samples: {which}{at}  (f toggles)"
-        if s and self.signature(view) != self._drawn:
-            path = view.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
+        grid = view.sample_grid(self.fresh)
+        if grid and self.signature(view) != self._drawn:
+            path, _ = grid
             picture = open_grid(path, "RGB")
             if picture is None:
                 return

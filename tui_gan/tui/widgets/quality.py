@@ -18,7 +18,7 @@ class QualityPanel(ViewPanel):
     def update_view(self, view) -> None:
         e = view.last_eval
         if e:
-            self.border_title = f"quality @ step {e['step']}  (n={e.get('n', '?')})"
+            self.border_title = f"quality @ step {e.step}  (n={e.n or '?'})"
         super().update_view(view)
 
     def render(self) -> Text:
@@ -28,20 +28,19 @@ class QualityPanel(ViewPanel):
         if not e:
             return Text("no evaluations (set log.eval_every)", style="dim")
         w = self.content_size.width
-        name = "FID" if "fid" in e else "W1"
-        value = e.get("fid", e.get("w1", 0.0))
-        out.append(f"{name:<4}{value:>8.3f} ", style="bold")
+        name = "FID" if e.fid is not None else "W1"
+        out.append(f"{name:<4}{e.score:>8.3f} ", style="bold")
         # Lower is better, so the trend reads as falling bars when G improves.
         out.append(sparkline(v.fid.points(), max(1, w - 14)) + "\n", style="cyan")
-        if "fid" in e:
+        if e.fid is not None:
             parts = [
-                ("P", "precision"),
-                ("R", "recall"),
-                ("D", "density"),
-                ("C", "coverage"),
-                ("KL", "class_kl"),
+                ("P", e.precision),
+                ("R", e.recall),
+                ("D", e.density),
+                ("C", e.coverage),
+                ("KL", e.class_kl),
             ]
-            out.append(" ".join(f"{s}{e[k]:.2f}" for s, k in parts if k in e))
+            out.append(" ".join(f"{s}{v:.2f}" for s, v in parts if v is not None))
         else:
-            out.append(f"KS {e.get('ks', 0.0):.3f}")
+            out.append(f"KS {e.ks or 0.0:.3f}")
         return out

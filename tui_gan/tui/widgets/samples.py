@@ -9,7 +9,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui_gan.render.halfblock import UPPER_HALF_BLOCK, halfblock_cells, make_grid
+from tui_gan.render.halfblock import UPPER_HALF_BLOCK, area_resize, halfblock_cells, make_grid
 from tui_gan.render.images import open_grid
 from tui_gan.tui.widgets.base import ViewPanel
 
@@ -34,13 +34,13 @@ def load_tiles(path: Path, tile: int, nrow: int) -> np.ndarray | None:
 
 
 def shrink(tiles: np.ndarray, factor: int) -> np.ndarray:
-    """Box-filter each tile down by an integer factor."""
+    """Each N x H x W tile box-filtered down by an integer factor (a ragged edge is cut)."""
     if factor <= 1:
         return tiles
-    n, h, w = tiles.shape
+    _, h, w = tiles.shape
     h2, w2 = h // factor, w // factor
-    t = tiles[:, : h2 * factor, : w2 * factor].astype(np.float32)
-    return t.reshape(n, h2, factor, w2, factor).mean(axis=(2, 4)).round().astype(np.uint8)
+    cut = tiles[:, : h2 * factor, : w2 * factor].transpose(1, 2, 0).astype(np.float32)
+    return area_resize(cut, h2, w2).transpose(2, 0, 1).round().astype(np.uint8)
 
 
 def layout(tiles: np.ndarray, width: int, height_cells: int) -> np.ndarray:
@@ -90,12 +90,12 @@ class SamplePanel(ViewPanel):
         self._strips: list[Strip] = []
 
     def signature(self, view):
-        return (view.run_dir, (view.samples or {}).get("step"), self.fresh)
+        return (view.run_dir, view.samples and view.samples.step, self.fresh)
 
     def update_view(self, view) -> None:
         s = view.samples
         which = "fresh samples" if self.fresh else "fixed noise"
-        at = f" @ step {s['step']}" if s else ""
+        at = f" @ step {s.step}" if s else ""
         self.border_title = f"samples: {which}{at}  (f toggles)"
         super().update_view(view)
 
@@ -110,10 +110,10 @@ class SamplePanel(ViewPanel):
 
     def strips(self) -> list[Strip]:
         v = self.view
-        s = v.samples if v else None
-        if v is None or not s:
+        grid = v.sample_grid(self.fresh) if v else None
+        if v is None or grid is None:
             return self._message("no samples yet")
-        path = v.run_dir / ("samples/fresh.png" if self.fresh else s["path"])
+        path, nrow = grid
         w, h = self.content_size.width, self.content_size.height
         try:
             mtime = path.stat().st_mtime_ns
@@ -121,7 +121,7 @@ class SamplePanel(ViewPanel):
             return self._message(f"{path.name} not found")
         key = (path, mtime, w, h)
         if key != self._key:
-            tiles = load_tiles(path, v.image_size, int(s.get("nrow", 8)))
+            tiles = load_tiles(path, v.image_size, nrow)
             if tiles is None:
                 return self._message(f"cannot read {path.name}")
             self._strips = to_strips(layout(tiles, w, h), w)

@@ -1,0 +1,123 @@
+"""Argument handling and the one-line errors, through Typer's CliRunner (no subprocess)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tui_gan.cli.app import app
+from tui_gan.cli.options import TrainArgs
+
+TRAIN_OPTIONS = ("--preset", "--steps", "--epochs", "--set", "--out", "--name", "--resume")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tui-gan: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["train", "dash"])
+def test_help_shows_every_option(command: str):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    for option in (*TRAIN_OPTIONS, "--device", "--seed"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("command", ["train", "dash"])
+def test_steps_and_epochs_together(command: str, tmp_path: Path):
+    line = one_line_error(invoke(command, "--steps", "5", "--epochs", "2", "--out", str(tmp_path)))
+    assert line == "tui-gan: give --steps or --epochs, not both"
+
+
+@pytest.mark.parametrize("command", ["train", "dash"])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--preset", "no-such-preset"), "no-such-preset"),
+        (("--set", "optim.g.lr=fast"), "optim.g.lr"),
+        (("--name", "../escape"), "--name '../escape'"),
+        (("--set", "nonsense"), "nonsense"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(command: str, args, words: str, tmp_path: Path):
+    assert words in one_line_error(invoke(command, *args, "--out", str(tmp_path)))
+    assert not any(tmp_path.iterdir())  # nothing was created for a run that never started
+
+
+@pytest.mark.parametrize("command", ["train", "dash"])
+def test_a_folder_that_holds_a_run_is_refused(command: str, tmp_path: Path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "last.pt").write_bytes(b"x")
+    line = one_line_error(invoke(command, "--out", str(tmp_path), "--name", "old"))
+    assert "already holds a run; continue it with --resume" in line
+
+
+def test_options_travel_to_the_trainer_unchanged(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """What a dashboard passes to `tui-gan train` (to_argv) parses back to the same options."""
+    got: list[TrainArgs] = []
+    monkeypatch.setattr("tui_gan.cli.train.run_train", lambda args: got.append(args) or 0)
+    sent = TrainArgs(
+        preset="toy1d-sine",
+        steps=7,
+        overrides=("log.log_every=1", 'train.device="cpu"'),
+        out=tmp_path,
+        name="r1",
+        device="cpu",
+        seed=3,
+    )
+    result = invoke("train", *sent.to_argv())
+    assert result.exit_code == 0, result.output
+    assert got == [sent]
+    resumed = TrainArgs(resume=str(tmp_path / "r1"), epochs=2)
+    assert invoke("train", *resumed.to_argv()).exit_code == 0
+    assert got[-1] == resumed
+
+
+def test_preset_overrides_record_the_options():
+    args = TrainArgs(epochs=3, device="cuda", seed=9, overrides=("loss.kind=lsgan",))
+    assert args.preset_overrides() == (
+        "loss.kind=lsgan",
+        "train.steps=0",
+        "train.epochs=3",
+        'train.device="cuda"',
+        "train.seed=9",
+    )
+
+
+def test_the_picker_keeps_out_and_options_but_not_the_old_preset_s(tmp_path: Path):
+    base = TrainArgs(preset="mnist-mlp", steps=5, overrides=("x=1",), out=tmp_path, name="n")
+    picked = base.with_preset("toy1d-sine")
+    assert (picked.preset, picked.steps, picked.out) == ("toy1d-sine", 5, tmp_path)
+    assert picked.overrides == () and picked.name is None
+    run = picked.new_run()
+    assert run.run_dir.parent == tmp_path and run.run_dir.name.startswith("toy1d-sine-")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("attach", "/no/such/run"), "not a tui-gan run directory"),
+        (("stop", "/no/such/run"), "not a tui-gan run directory"),
+        (("eval", "/no/such/run"), "no checkpoint found"),
+        (("sample", "/no/such/run"), "no checkpoint found"),
+        (("dash", "--resume", "/no/such/run"), "no such run directory or checkpoint"),
+        (("train", "--resume", "/no/such/run"), "no checkpoint found"),
+    ],
+)
+def test_missing_runs_are_one_line(args, words: str):
+    assert words in one_line_error(invoke(*args))
+
+
+def test_runs_on_an_empty_folder(tmp_path: Path):
+    result = invoke("runs", "--out", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"no runs under {tmp_path}"

@@ -1,0 +1,116 @@
+"""The options `train` and `dash` share: typed, checked once, and turned back into argv."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tui_gan.errors import UsageError
+
+
+@dataclass(frozen=True)
+class TrainArgs:
+    """What to train and where; a dashboard starts `tui-gan train` with `to_argv()`."""
+
+    preset: str | None = None  # a shipped name or a TOML path; None: the default preset
+    steps: int | None = None
+    epochs: int | None = None
+    overrides: tuple[str, ...] = ()  # --set FIELD=VALUE
+    out: Path = Path("checkpoints")
+    name: str | None = None
+    resume: str | None = None  # a run directory or a checkpoint
+    device: str | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.epochs is not None:
+            raise UsageError("give --steps or --epochs, not both")
+        from tui_gan.config import check_run_name
+
+        check_run_name(self.name)
+
+    def preset_overrides(self) -> tuple[str, ...]:
+        """--set plus the options that set preset fields, so preset.toml records what ran."""
+        extra = list(self.overrides)
+        if self.steps is not None:
+            extra.append(f"train.steps={self.steps}")
+        if self.epochs is not None:
+            extra += ["train.steps=0", f"train.epochs={self.epochs}"]
+        if self.device is not None:
+            extra.append(f'train.device="{self.device}"')
+        if self.seed is not None:
+            extra.append(f"train.seed={self.seed}")
+        return tuple(extra)
+
+    def to_argv(self) -> list[str]:
+        """The `tui-gan train` arguments that mean these options."""
+        argv: list[str] = []
+        if self.resume:
+            argv += ["--resume", self.resume]
+        else:
+            if self.preset:
+                argv += ["--preset", self.preset]
+            argv += ["--out", str(self.out)]
+            if self.name:
+                argv += ["--name", self.name]
+        for override in self.overrides:
+            argv += ["--set", override]
+        for flag, value in (
+            ("--steps", self.steps),
+            ("--epochs", self.epochs),
+            ("--device", self.device),
+            ("--seed", self.seed),
+        ):
+            if value is not None:
+                argv += [flag, str(value)]
+        return argv
+
+    def with_preset(self, preset: str) -> TrainArgs:
+        """The picker's choice: a new preset and run, the same --out and options; --set and
+        --resume belonged to the old preset."""
+        return replace(self, preset=preset, overrides=(), name=None, resume=None)
+
+    def new_run(self) -> TrainArgs:
+        """Pinned to a new run directory (validating the preset without importing torch): its
+        name is fixed here, so the dashboard knows where the process it starts will write."""
+        from tui_gan.presets import load_preset
+
+        preset = load_preset(self.preset, self.preset_overrides())
+        run_dir = new_run_dir(self.out, preset.name, self.name)
+        check_free(run_dir)
+        return replace(self, name=run_dir.name)
+
+    @property
+    def run_dir(self) -> Path:
+        """Where the run is (after `new_run()`, or of --resume RUN_DIR|CKPT)."""
+        if self.resume:
+            p = Path(self.resume)
+            return p if p.is_dir() else p.parent
+        if self.name is None:
+            raise ValueError("no run directory yet: call new_run() first")
+        return Path(self.out) / self.name
+
+
+def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
+    """OUT/NAME, or OUT/<preset>-<time> with a suffix when two runs start in one second."""
+    from tui_gan.engine.rundir import default_run_name
+
+    if name is not None:
+        return Path(out) / name
+    run = Path(out) / default_run_name(preset_name)
+    i = 2
+    while run.exists():
+        run = Path(out) / f"{default_run_name(preset_name)}-{i}"
+        i += 1
+    return run
+
+
+def check_free(run_dir: Path) -> None:
+    """A new run may not land on a live run or on a finished one's checkpoints."""
+    from tui_gan.engine.control import run_state
+    from tui_gan.engine.state import LIVE_STATES
+
+    if run_state(run_dir) in LIVE_STATES:
+        raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")
+    if (run_dir / "last.pt").exists():
+        raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")

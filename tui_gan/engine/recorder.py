@@ -1,0 +1,82 @@
+"""The one writer of a run's record: events become metrics.jsonl lines and status.json states."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+from tui_gan.config import to_toml
+from tui_gan.engine import events as ev
+from tui_gan.engine.control import write_status
+from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.errors import TuiGanError, from_os_error
+
+
+class Recorder:
+    """Writes what a run reports, as it reports it: every event is appended to metrics.jsonl,
+    and the ones that change the run's state also update status.json (which owns the state;
+    the records are its history)."""
+
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+        self.rd = RunDir(spec.run_dir)
+
+    def begin(self) -> None:
+        """Set the directory up before the loop runs: a resume drops the records past its
+        checkpoint (it writes them again), a fresh start those of a run killed before its first
+        checkpoint (they describe nothing that survives)."""
+        spec, rd = self.spec, self.rd
+        rd.create()
+        rd.truncate_after(spec.resume_step if spec.resume_step is not None else -1)
+        write_status(rd.path, "starting", preset=spec.preset.name, step=spec.resume_step or 0)
+        rd.write_format()
+        rd.write_preset(to_toml(spec.preset))
+
+    def handle(self, event: ev.Event) -> None:
+        self.rd.log(event)
+        path = self.rd.path
+        match event:
+            case ev.RunStarted(step=step, total_steps=total):
+                write_status(path, "running", step=step, total_steps=total)
+            case ev.Paused(step=step):
+                write_status(path, "paused", step=step)
+            case ev.Resumed(step=step):
+                write_status(path, "running", step=step)
+            case ev.Finished(step=step, state=state):
+                write_status(path, state, step=step)
+            case ev.Failed(step=step, error=error):
+                write_status(path, "failed", step=step, error=error)
+
+    def record(self, stream: Generator[ev.Event, None, None]) -> Iterator[ev.Event]:
+        """Pass the stream on, each event written first. A write that fails (a full disk) is
+        thrown into the loop, which ends the run with a Failed event: that one is written if
+        the disk still takes it, and passed on either way."""
+        try:
+            self.begin()
+        except (OSError, TuiGanError) as err:
+            stream.close()
+            mapped = from_os_error(err) if isinstance(err, OSError) else err
+            yield ev.Failed(step=0, error=str(mapped), exit_code=mapped.exit_code)
+            return
+        try:
+            event = next(stream, None)
+            while event is not None:
+                try:
+                    self.handle(event)
+                except (OSError, TuiGanError) as err:
+                    if not isinstance(event, ev.Failed):
+                        try:
+                            event = stream.throw(err)  # the loop answers with its Failed event
+                        except StopIteration:
+                            return
+                        continue
+                yield event
+                event = next(stream, None)
+        finally:
+            stream.close()
+            self.rd.close()
+
+
+def run(spec: RunSpec, controls=None) -> Iterator[ev.Event]:
+    """Train in this process and record the run: the events, already on disk."""
+    return Recorder(spec).record(Trainer(spec, controls).run())
