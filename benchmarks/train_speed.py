@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.engine.recorder import run
+from tui_gan.engine.trainer import RunSpec
 from tui_gan.presets import load_preset
 
 
@@ -30,7 +31,7 @@ def measure(preset_name: str, steps: int, device: str, log_every: int) -> dict:
         spec = RunSpec(preset, Path(tmp) / "run", classifier_dir=Path(tmp) / "classifiers")
         rates, started = [], None
         t0 = time.perf_counter()
-        for e in Trainer(spec).run():
+        for e in run(spec):  # records written, as `tui-gan train` does
             if isinstance(e, ev.RunStarted):
                 started = time.perf_counter()
                 dev = e.device

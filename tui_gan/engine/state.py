@@ -12,4 +12,3 @@ Observed = RunState | Literal["unknown", "unreadable"]
 STATES: tuple[RunState, ...] = get_args(RunState)
 END_STATES: tuple[EndState, ...] = get_args(EndState)
 LIVE_STATES: tuple[RunState, ...] = ("starting", "running", "paused")
-ENDED_STATES: tuple[RunState, ...] = (*END_STATES, "failed")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual.app import ComposeResult
 
 from tui_gan.render.images import open_grid
@@ -25,7 +23,6 @@ class PixelSamplePanel(ViewPanel):
         super().__init__("samples: fixed noise", **kwargs)
         self.protocol = protocol
         self.fresh = False
-        self.shown: Path | None = None
 
     def compose(self) -> ComposeResult:
         yield _image_widget(self.protocol)
@@ -51,5 +48,4 @@ class PixelSamplePanel(ViewPanel):
             if picture is None:
                 return
             self.query_one("#pixels").image = picture
-            self.shown = path
         super().update_view(view)
