@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 MAX_MESSAGE = 2000
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it (128 + SIGINT)
 
 
 def one_line(text: str) -> str:
@@ -74,3 +75,8 @@ def from_os_error(err: OSError, path: object = None) -> TuiGanError:
     where = path if path is not None else (err.filename or "")
     text = f"{where}: {cause}" if where else cause
     return UsageError(text) if users else TuiGanError(text)
+
+
+def as_user_error(err: OSError | TuiGanError) -> TuiGanError:
+    """An expected failure as the one line the user reads (an OSError named by its path)."""
+    return from_os_error(err) if isinstance(err, OSError) else err

@@ -35,7 +35,7 @@ def invoke(*args: str):
 def test_every_record_of_an_old_run_reads(out: Path):
     for run in ("toy-v1", "mnist-v1"):
         lines = (out / run / "metrics.jsonl").read_text().splitlines()
-        events = ev.read_events(out / run / "metrics.jsonl")
+        events = list(ev.iter_events(out / run / "metrics.jsonl"))
         assert len(events) == len(lines)  # not one record skipped
         assert RunDir(out / run).read_format() == 1
         assert RunDir(out / run).format_problem() is None  # nothing it cannot show
@@ -62,7 +62,7 @@ def test_compare_and_eval_on_old_runs(out: Path, mnist_classifiers: Path):
 def test_the_view_of_an_old_run_cuts_its_grids_right(out: Path):
     """Format 1 wrote fresh.png 8 wide whatever the fixed grid's width (here 4)."""
     view = RunView.open(out / "mnist-v1")
-    for event in ev.read_events(out / "mnist-v1" / "metrics.jsonl"):
+    for event in list(ev.iter_events(out / "mnist-v1" / "metrics.jsonl")):
         view.apply(event)
     fixed, fixed_nrow = view.sample_grid(fresh=False)
     fresh, fresh_nrow = view.sample_grid(fresh=True)
@@ -88,7 +88,7 @@ def test_resume_an_old_run_upgrades_its_format(out: Path):
     assert result.exit_code == 0, result.output
     rd = RunDir(out / "toy-v1")
     assert rd.read_format() == ev.RUN_FORMAT
-    events = ev.read_events(rd.metrics_path)
+    events = list(ev.iter_events(rd.metrics_path))
     assert [e.step for e in events if isinstance(e, ev.RunStarted)] == [0, 120]
     assert events[-1] == ev.Finished(
         step=160,

@@ -26,7 +26,7 @@ from tui_gan.engine.control import (
     read_status,
     run_state,
 )
-from tui_gan.engine.events import REGISTRY, parse_line, parse_record, read_events, to_line
+from tui_gan.engine.events import REGISTRY, iter_events, parse_line, parse_record, to_line
 from tui_gan.engine.state import STATES as RUN_STATES
 from tui_gan.tui.runview import RunTail, RunView
 
@@ -100,7 +100,7 @@ def test_the_view_survives_any_sequence_of_checked_records(objs):
         event = parse_record(obj)
         if event is not None:
             view.apply(event)
-    view.drain_events()
+    view.take_notes()
 
 
 @given(st.lists(st.binary(max_size=80) | records().map(as_line), max_size=10))
@@ -111,7 +111,7 @@ def test_metrics_readers_skip_junk_lines(tmp_path_factory, chunks):
     tail = RunTail(run / "metrics.jsonl")
     got = tail.read()
     assert all(parse_line(to_line(e)) == e for e in got)
-    assert read_events(run / "metrics.jsonl") == [
+    assert list(iter_events(run / "metrics.jsonl")) == [
         r for r in map(parse_line, b"".join(chunks).split(b"\n")) if r is not None
     ]
     (run / STATUS).write_text(json.dumps({"state": "finished", "step": 3}))

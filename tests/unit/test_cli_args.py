@@ -98,8 +98,18 @@ def test_the_picker_keeps_out_and_options_but_not_the_old_preset_s(tmp_path: Pat
     picked = base.with_preset("toy1d-sine")
     assert (picked.preset, picked.steps, picked.out) == ("toy1d-sine", 5, tmp_path)
     assert picked.overrides == () and picked.name is None
-    run = picked.new_run()
+    run, preset = picked.new_run()
     assert run.run_dir.parent == tmp_path and run.run_dir.name.startswith("toy1d-sine-")
+    assert preset.name == "toy1d-sine"
+    # picked while a resumed run is on screen: the new run goes beside it
+    (tmp_path / "elsewhere" / "r1").mkdir(parents=True)
+    resumed = TrainArgs(resume=str(tmp_path / "elsewhere" / "r1"), steps=5)
+    assert resumed.with_preset("toy1d-sine").out == tmp_path / "elsewhere"
+
+
+def test_resume_takes_no_preset_or_name():
+    line = one_line_error(invoke("train", "--resume", "/x", "--preset", "toy1d-sine"))
+    assert "drop --preset and --name" in line
 
 
 @pytest.mark.parametrize(

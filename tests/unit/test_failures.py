@@ -128,7 +128,7 @@ def test_failures_still_end_the_stream_when_the_disk_refuses_the_record(
     assert sum(isinstance(e, ev.Failed) for e in events) == 1
     if refused == "failed":
         assert "non-finite loss" in events[-1].error  # the run's own reason, not the disk's
-        records = ev.read_events(toy_spec.run_dir / "metrics.jsonl")
+        records = list(ev.iter_events(toy_spec.run_dir / "metrics.jsonl"))
         assert records[-1] == events[-1]  # the record was written before status.json refused
     else:
         assert events[-1].error.endswith("status.json: read-only file system")

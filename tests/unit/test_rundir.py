@@ -24,7 +24,7 @@ def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
     rd.truncate_after(20)
     rd.log(step(30))
     rd.close()
-    recs = ev.read_events(rd.metrics_path)
+    recs = list(ev.iter_events(rd.metrics_path))
     assert [(r.TYPE, r.step) for r in recs] == [
         ("step", 10),
         ("step", 20),

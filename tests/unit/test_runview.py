@@ -11,7 +11,7 @@ import pytest
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import RunLock, write_status
-from tui_gan.tui.runview import MAX_EVENTS, RunTail, RunView, display_path, observe
+from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 
 PRESET = """name = "mnist-mlp"
 [data]
@@ -233,7 +233,7 @@ def test_start_record(run_dir: Path):
     assert view.total_steps == 1000
     assert view.device == "cpu"
     assert view.updated > 0
-    assert view.events == ["[0] run started at step 0 on cpu"]
+    assert view.take_notes() == ["[0] run started at step 0 on cpu"]
 
 
 def test_start_rereads_the_preset(tmp_path: Path):
@@ -260,7 +260,7 @@ def test_step_records_fill_the_histories(run_dir: Path):
     assert view.d_fake.last == 0.1
     assert view.loss_d.points() == [11.0, 21.0, 31.0, 41.0]
     assert len(view.d_real) == 4
-    assert view.drain_events() == ["[0] run started at step 0 on cpu"]  # steps are not events
+    assert view.take_notes() == ["[0] run started at step 0 on cpu"]  # steps are not events
 
 
 def test_step_never_goes_back_except_on_start(run_dir: Path):
@@ -272,7 +272,7 @@ def test_step_never_goes_back_except_on_start(run_dir: Path):
     view.apply(E({"type": "start", "step": 500, "total_steps": 1000, "device": "cuda"}))
     assert view.step == 500
     assert view.device == "cuda"
-    assert view.events[-1] == "[500] run started at step 500 on cuda"
+    assert view.take_notes()[-1] == "[500] run started at step 500 on cuda"
 
 
 def test_eta(run_dir: Path):
@@ -310,7 +310,7 @@ def test_samples_and_toy_records_are_kept(run_dir: Path):
     assert view.samples == samples
     assert view.toy == toy
     assert view.step == 60
-    assert view.events == []
+    assert view.take_notes() == []
 
 
 def test_sample_grids_are_cut_as_their_records_say(run_dir: Path):
@@ -332,7 +332,7 @@ def test_checkpoint_event(run_dir: Path, monkeypatch: pytest.MonkeyPatch):
     view = RunView.open(run_dir)
     view.apply(E({"type": "checkpoint", "step": 100, "path": "ckpt-0000100.pt"}))
     expected = os.path.join("run", "ckpt-0000100.pt")
-    assert view.drain_events() == [f"[100] checkpoint saved: {expected}"]
+    assert view.take_notes() == [f"[100] checkpoint saved: {expected}"]
 
 
 def test_pause_resume_finish(run_dir: Path):
@@ -345,7 +345,7 @@ def test_pause_resume_finish(run_dir: Path):
     assert view.state == "running"
     view.apply(E({"type": "finished", "step": 100, "state": "finished"}))
     assert view.state == "finished"
-    assert view.events == [
+    assert view.take_notes() == [
         "[0] run started at step 0 on cpu",
         "[10] paused at step 10",
         "[10] resumed at step 10",
@@ -357,7 +357,7 @@ def test_finished_with_a_state(run_dir: Path):
     view = RunView.open(run_dir)
     view.apply(E({"type": "finished", "step": 42, "state": "stopped"}))
     assert view.state == "stopped"
-    assert view.events == ["[42] run stopped at step 42"]
+    assert view.take_notes() == ["[42] run stopped at step 42"]
 
 
 def test_failed(run_dir: Path):
@@ -365,8 +365,7 @@ def test_failed(run_dir: Path):
     view.apply(step_rec(7))
     view.apply(E({"type": "failed", "step": 7, "error": "CUDA out of memory"}))
     assert view.state == "failed"
-    assert view.error == "CUDA out of memory"
-    assert view.events == ["[7] error: CUDA out of memory"]
+    assert view.take_notes() == ["[7] error: CUDA out of memory"]
     assert ev.parse_record({"type": "failed", "step": 8}) is None  # a failure says why
 
 
@@ -374,26 +373,15 @@ def test_unknown_record_type_is_skipped(run_dir: Path):
     assert ev.parse_record({"type": "class_counts", "step": 5, "counts": [1, 2]}) is None
 
 
-def test_drain_events_returns_new_lines_once(run_dir: Path):
+def test_notes_are_taken_once(run_dir: Path):
     view = RunView.open(run_dir)
-    assert view.drain_events() == []
+    assert view.take_notes() == []
     view.apply(E({"type": "paused", "step": 3}))
     view.apply(E({"type": "resumed", "step": 3}))
-    assert view.drain_events() == ["[3] paused at step 3", "[3] resumed at step 3"]
-    assert view.drain_events() == []
+    assert view.take_notes() == ["[3] paused at step 3", "[3] resumed at step 3"]
+    assert view.take_notes() == []
     view.apply(E({"type": "paused", "step": 4}))
-    assert view.drain_events() == ["[4] paused at step 4"]
-    assert len(view.events) == 3  # the log keeps everything
-
-
-def test_events_are_bounded(run_dir: Path):
-    view = RunView.open(run_dir)
-    for i in range(MAX_EVENTS + 50):
-        view.note(f"event {i}")
-    assert len(view.events) == MAX_EVENTS
-    assert view.events[-1] == f"[0] event {MAX_EVENTS + 49}"
-    assert view.events[0] == "[0] event 50"
-    assert len(view.drain_events()) == MAX_EVENTS + 50
+    assert view.take_notes() == ["[4] paused at step 4"]
 
 
 def test_state_comes_from_status(run_dir: Path):

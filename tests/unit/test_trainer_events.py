@@ -60,7 +60,7 @@ def test_the_record_is_the_event_stream(tmp_path: Path):
     assert [e.step for e in events if isinstance(e, ev.StepMetrics)] == [10, 20, 30]
     assert all(isinstance(e, ev.Evaluated) and e.w1 is not None for e in events[7:8])
     # every event was written, field for field, and reads back as itself
-    assert ev.read_events(spec.run_dir / "metrics.jsonl") == events
+    assert list(ev.iter_events(spec.run_dir / "metrics.jsonl")) == events
     assert read_status(spec.run_dir)["state"] == "finished"
     assert RunDir(spec.run_dir).read_format() == ev.RUN_FORMAT
     for e in events:
@@ -106,7 +106,7 @@ def test_a_resumed_stream_continues_the_record(tmp_path: Path):
     resumed = RunSpec(longer, spec.run_dir, spec.run_dir / "last.pt", resume_state=state)
     second = list(run(resumed))
     assert isinstance(second[0], ev.RunStarted) and second[0].resumed and second[0].step == 20
-    recorded = ev.read_events(spec.run_dir / "metrics.jsonl")
+    recorded = list(ev.iter_events(spec.run_dir / "metrics.jsonl"))
     assert recorded == [e for e in first if not isinstance(e, ev.Finished)] + second
 
 
@@ -135,3 +135,48 @@ def test_fresh_samples_are_cut_by_their_own_width(tmp_path: Path, mnist_classifi
 @pytest.mark.parametrize("bad", [{"type": "finished", "step": 1, "state": "running"}])
 def test_a_record_whose_state_is_not_an_end_state_is_skipped(bad):
     assert ev.parse_record(bad) is None
+
+
+def test_a_resume_that_fails_to_start_leaves_the_history(tmp_path: Path):
+    """The records past the checkpoint go only once the loop has restarted from it."""
+    from tui_gan.engine.checkpoint import load_run_checkpoint
+
+    spec = toy_spec(tmp_path, steps=30, eval_every=0)
+    list(run(spec))
+    before = (spec.run_dir / "metrics.jsonl").read_bytes()
+    ckpt = spec.run_dir / "ckpt-0000020.pt"
+    state = load_run_checkpoint(ckpt)
+    state["metrics_acc_n"] = -5  # damaged: refused by the restore
+    events = list(run(RunSpec(spec.preset, spec.run_dir, ckpt, resume_state=state)))
+    assert isinstance(events[-1], ev.Failed) and "damaged" in events[-1].error
+    after = (spec.run_dir / "metrics.jsonl").read_bytes()
+    assert after.startswith(before)  # nothing dropped; the failure appended
+    assert ev.parse_line(after.splitlines()[-1]) == events[-1]
+
+
+def test_a_resume_keeps_records_a_newer_tui_gan_wrote(tmp_path: Path):
+    rd = RunDir(tmp_path / "run")
+    rd.create()
+    newer = b'{"type": "ebm_energy", "step": 5, "energy": [1, 2]}\n'
+    old = b'{"type": "ebm_energy", "step": 50, "energy": [1, 2]}\n'
+    junk = b'{"type": "step", "step": 6}\n'  # a known type that fails its checks
+    rd.metrics_path.write_bytes(newer + junk + old)
+    rd.truncate_after(10)
+    assert rd.metrics_path.read_bytes() == newer
+
+
+def test_a_run_of_a_newer_format_is_not_continued(tmp_path: Path):
+    spec = toy_spec(tmp_path)
+    spec.run_dir.mkdir()
+    (spec.run_dir / "run.json").write_text('{"format": 99}')
+    (event,) = list(run(spec))
+    assert isinstance(event, ev.Failed) and event.exit_code == 2
+    assert "newer tui-gan (run format 99)" in event.error
+    assert (spec.run_dir / "run.json").read_text() == '{"format": 99}'  # left as it was
+
+
+def test_a_record_its_readers_would_reject_is_never_written():
+    with pytest.raises(ValueError, match="fid=nan"):
+        ev.Evaluated(step=1, fid=float("nan")).to_record()
+    with pytest.raises(ValueError, match="error="):
+        ev.Failed(step=1, error="x" * (ev.MAX_TEXT + 1)).to_record()

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from tui_gan.errors import TuiGanError, from_os_error
+from tui_gan.errors import EXIT_INTERRUPTED, TuiGanError, as_user_error
 
 # Nothing here imports torch, torchvision, pydantic or textual at module level:
 # `tui-gan --help` must answer instantly, even on a loaded GPU server.
@@ -23,11 +23,10 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except (OSError, TuiGanError) as err:
-            if isinstance(err, OSError):  # a full disk, a read-only folder, a bad --out path
-                err = from_os_error(err)
-            print(f"tui-gan: {err}", file=sys.stderr)
-            ctx.exit(err.exit_code)
+        except (OSError, TuiGanError) as err:  # OSError: a full disk, a bad --out path
+            mapped = as_user_error(err)
+            print(f"tui-gan: {mapped}", file=sys.stderr)
+            ctx.exit(mapped.exit_code)
 
 
 app = typer.Typer(
@@ -237,4 +236,4 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

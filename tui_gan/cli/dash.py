@@ -20,7 +20,7 @@ def run_dash(args: TrainArgs) -> None:
         if not Path(args.resume).exists():
             raise UsageError(f"--resume {args.resume}: no such run directory or checkpoint")
     else:
-        args = args.new_run()
+        args, _ = args.new_run()
     from tui_gan.tui.app import Dashboard
     from tui_gan.tui.graphics import pick_protocol
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_gan.errors import UsageError
+
+if TYPE_CHECKING:
+    from tui_gan.config import Preset
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,11 @@ class TrainArgs:
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
             raise UsageError("give --steps or --epochs, not both")
+        if self.resume and (self.preset or self.name):
+            raise UsageError(
+                "--resume continues a run with its own preset and folder: "
+                "drop --preset and --name (--set still changes fields)"
+            )
         from tui_gan.config import check_run_name
 
         check_run_name(self.name)
@@ -66,19 +75,20 @@ class TrainArgs:
         return argv
 
     def with_preset(self, preset: str) -> TrainArgs:
-        """The picker's choice: a new preset and run, the same --out and options; --set and
-        --resume belonged to the old preset."""
-        return replace(self, preset=preset, overrides=(), name=None, resume=None)
+        """The picker's choice: a new preset and run beside the current ones, the same options;
+        --set and --resume belonged to the old preset."""
+        out = self.run_dir.parent if self.resume else self.out
+        return replace(self, preset=preset, overrides=(), name=None, resume=None, out=out)
 
-    def new_run(self) -> TrainArgs:
-        """Pinned to a new run directory (validating the preset without importing torch): its
+    def new_run(self) -> tuple[TrainArgs, Preset]:
+        """Pinned to a new run directory, with its preset validated (no torch needed): the
         name is fixed here, so the dashboard knows where the process it starts will write."""
         from tui_gan.presets import load_preset
 
         preset = load_preset(self.preset, self.preset_overrides())
         run_dir = new_run_dir(self.out, preset.name, self.name)
         check_free(run_dir)
-        return replace(self, name=run_dir.name)
+        return replace(self, name=run_dir.name), preset
 
     @property
     def run_dir(self) -> Path:
@@ -97,11 +107,10 @@ def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
 
     if name is not None:
         return Path(out) / name
-    run = Path(out) / default_run_name(preset_name)
-    i = 2
+    base = default_run_name(preset_name)
+    run, i = Path(out) / base, 2
     while run.exists():
-        run = Path(out) / f"{default_run_name(preset_name)}-{i}"
-        i += 1
+        run, i = Path(out) / f"{base}-{i}", i + 1
     return run
 
 

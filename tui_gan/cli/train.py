@@ -18,10 +18,7 @@ from tui_gan.engine.recorder import run
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.state import LIVE_STATES
 from tui_gan.engine.trainer import RunSpec
-from tui_gan.errors import UsageError
-from tui_gan.presets import load_preset
-
-EXIT_INTERRUPTED = 130
+from tui_gan.errors import EXIT_INTERRUPTED, UsageError
 
 
 def resolve_run(args: TrainArgs) -> RunSpec:
@@ -35,8 +32,8 @@ def resolve_run(args: TrainArgs) -> RunSpec:
         raw = apply_overrides(state["preset"], overrides)
         preset = validate(raw, f"{ckpt} (preset)", overrides)
         return RunSpec(preset, ckpt.parent, ckpt, resume_state=state)
-    args = args.new_run()
-    return RunSpec(load_preset(args.preset, overrides), args.run_dir)
+    args, preset = args.new_run()
+    return RunSpec(preset, args.run_dir)
 
 
 def run_train(args: TrainArgs) -> int:

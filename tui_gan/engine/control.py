@@ -260,16 +260,25 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
     return {k: v for k, v in raw.items() if k in _STATUS_FIELDS and _STATUS_FIELDS[k](v)}
 
 
-def run_state(run_dir: Path) -> Observed:
+_READ = object()  # run_state reads status.json itself unless given what was read
+
+
+def run_state(run_dir: Path, status: Any = _READ) -> Observed:
     """running, paused, finished, stopped, interrupted or failed; "unknown" without a
     status.json, "unreadable" with a broken one. A live state whose trainer is gone (killed,
     machine rebooted) reads as failed: the lock tells, not the PID, which may be reused."""
-    status = read_status(run_dir)
+    if status is _READ:
+        status = read_status(run_dir)
     if status is None:
         return "unreadable" if os.path.lexists(Path(run_dir) / STATUS) else "unknown"
     state = status["state"]
     if state in LIVE_STATES and status.get("host") == socket.gethostname():
         if not lock_held(run_dir):
+            # The trainer writes its end state and then lets go of the lock: one that ended
+            # between our read and the lock test has a status that now says so.
+            again = read_status(run_dir)
+            if again is not None and again["state"] not in LIVE_STATES:
+                return again["state"]
             return "failed"
     return state
 

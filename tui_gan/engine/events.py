@@ -1,9 +1,9 @@
 """The run's schema: each event the loop yields is also one metrics.jsonl record.
 
 These dataclasses are the only definition of the record layout. The trainer yields them,
-the recorder writes `to_record()`, and every reader (dashboard, `runs`, `stop`, `compare`,
-resume) gets them back through `parse_line`, which checks each field against its annotation:
-a junk, torn, foreign or mistyped line is skipped, never half-used.
+the recorder writes `to_record()`, and every reader (the dashboard, `runs`, `compare`, a
+resume's truncation) gets them back through `parse_line`, which checks each field against its
+annotation: a junk, torn, foreign or mistyped line is skipped, never half-used.
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ def _positive(v: Any) -> bool:
     return is_count(v) and v > 0
 
 
-# Annotated marker: the stream carries the field, the record does not (nor does equality).
-TRANSIENT = "transient"
 RunFile = Annotated[str, _run_file]
 Positive = Annotated[int, _positive]
 _BASIC: dict[Any, Check] = {
@@ -52,12 +50,11 @@ _BASIC: dict[Any, Check] = {
 }
 
 
-def _check_for(tp: Any) -> Check | None:
-    """The check a record value must pass for a field of this type; None: not recorded."""
+def _check_for(tp: Any) -> Check:
+    """The check a record value must pass for a field of this type."""
     origin = get_origin(tp)
     if origin is Annotated:
-        meta = tp.__metadata__
-        return None if TRANSIENT in meta else next(m for m in meta if callable(m))
+        return next(m for m in tp.__metadata__ if callable(m))
     if origin in (Union, types.UnionType):  # `X | None`: None is never written
         (inner,) = [a for a in get_args(tp) if a is not type(None)]
         return _check_for(inner)
@@ -66,7 +63,6 @@ def _check_for(tp: Any) -> Check | None:
         return lambda v: isinstance(v, str) and v in allowed
     if origin is list:
         item = _check_for(get_args(tp)[0])
-        assert item is not None
         return lambda v: isinstance(v, list) and 0 < len(v) <= MAX_LIST and all(map(item, v))
     return _BASIC[tp]
 
@@ -93,11 +89,16 @@ class Event:
         return _spec(cls)
 
     def to_record(self) -> dict[str, Any]:
+        """The record; a value its own readers would reject (NaN, a huge string) is a bug in
+        the writer, so it raises here instead of vanishing from the run's history."""
         rec: dict[str, Any] = {"type": self.TYPE}
-        for name in self.fields_spec():
+        for name, (check, _) in self.fields_spec().items():
             value = getattr(self, name)
-            if value is not None:
-                rec[name] = value
+            if value is None:
+                continue
+            if not check(value):
+                raise ValueError(f"{self.TYPE} record: {name}={value!r:.80} would not read back")
+            rec[name] = value
         return rec
 
     @classmethod
@@ -122,14 +123,13 @@ class Event:
 
 @cache
 def _spec(cls: type[Event]) -> dict[str, tuple[Check, bool]]:
+    """A field left out of equality (`compare=False`) is the stream's alone: not recorded."""
     hints = get_type_hints(cls, include_extras=True)
-    spec = {}
-    for f in fields(cls):
-        check = _check_for(hints[f.name])
-        if check is not None:
-            required = f.default is f.default_factory  # both MISSING: no default
-            spec[f.name] = (check, required)
-    return spec
+    return {
+        f.name: (_check_for(hints[f.name]), f.default is f.default_factory)  # both MISSING
+        for f in fields(cls)
+        if f.compare
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +146,7 @@ class RunStarted(Event):
     batch_size: int | None = None
     num_classes: int | None = None
     resumed: bool = False
-    run_dir: Annotated[Path | None, TRANSIENT] = field(default=None, compare=False)
+    run_dir: Path | None = field(default=None, compare=False)  # absolute: the stream's only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -290,9 +290,8 @@ class Failed(Event):
 
     TYPE = "failed"
     error: str
-    # Not recorded, and not part of equality: a record read back equals the event written.
-    details: Annotated[tuple[str, ...], TRANSIENT] = field(default=(), compare=False)  # a bug's
-    exit_code: Annotated[int, TRANSIENT] = field(default=1, compare=False)  # 2: the user's input
+    details: tuple[str, ...] = field(default=(), compare=False)  # a bug's traceback
+    exit_code: int = field(default=1, compare=False)  # 2 when the cause is the user's input
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -328,10 +327,6 @@ def iter_events(path: Path) -> Iterator[Event]:
             event = parse_line(line)
             if event is not None:
                 yield event
-
-
-def read_events(path: Path) -> list[Event]:
-    return list(iter_events(path))
 
 
 def schema_markdown() -> str:

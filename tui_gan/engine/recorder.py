@@ -7,9 +7,10 @@ from collections.abc import Generator, Iterator
 from tui_gan.config import to_toml
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import write_status
+from tui_gan.engine.events import RUN_FORMAT
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.trainer import RunSpec, Trainer
-from tui_gan.errors import TuiGanError, from_os_error
+from tui_gan.errors import TuiGanError, UsageError, as_user_error
 
 
 class Recorder:
@@ -22,19 +23,30 @@ class Recorder:
         self.rd = RunDir(spec.run_dir)
 
     def begin(self) -> None:
-        """Set the directory up before the loop runs: a resume drops the records past its
-        checkpoint (it writes them again), a fresh start those of a run killed before its first
-        checkpoint (they describe nothing that survives)."""
+        """Set the directory up before the loop runs. A fresh start drops the records of a run
+        killed before its first checkpoint (they describe nothing that survives); a resume
+        drops those past its checkpoint once the loop has started from it (see handle)."""
         spec, rd = self.spec, self.rd
         rd.create()
-        rd.truncate_after(spec.resume_step if spec.resume_step is not None else -1)
+        version = rd.read_format()
+        if version is not None and version > RUN_FORMAT:
+            raise UsageError(
+                f"{rd.path} was written by a newer tui-gan (run format {version}); "
+                "continue it with that version"
+            )
+        if spec.resume_step is None:
+            rd.truncate_after(-1)
         write_status(rd.path, "starting", preset=spec.preset.name, step=spec.resume_step or 0)
         rd.write_format()
         rd.write_preset(to_toml(spec.preset))
 
     def handle(self, event: ev.Event) -> None:
-        self.rd.log(event)
         path = self.rd.path
+        if isinstance(event, ev.RunStarted) and event.resumed:
+            # Only now, with the checkpoint restored: a resume that fails before this (a bad
+            # --set, damaged state) leaves the run's history as it was.
+            self.rd.truncate_after(event.step)
+        self.rd.log(event)
         match event:
             case ev.RunStarted(step=step, total_steps=total):
                 write_status(path, "running", step=step, total_steps=total)
@@ -55,7 +67,7 @@ class Recorder:
             self.begin()
         except (OSError, TuiGanError) as err:
             stream.close()
-            mapped = from_os_error(err) if isinstance(err, OSError) else err
+            mapped = as_user_error(err)
             yield ev.Failed(step=0, error=str(mapped), exit_code=mapped.exit_code)
             return
         try:
@@ -63,7 +75,7 @@ class Recorder:
             while event is not None:
                 try:
                     self.handle(event)
-                except (OSError, TuiGanError) as err:
+                except Exception as err:  # a full disk; or a record that would not read back
                     if not isinstance(event, ev.Failed):
                         try:
                             event = stream.throw(err)  # the loop answers with its Failed event

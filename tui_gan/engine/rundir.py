@@ -8,11 +8,27 @@ import re
 import time
 from pathlib import Path
 
-from tui_gan.engine.events import RUN_FORMAT, Event, Failed, Finished, iter_events, to_line
-from tui_gan.engine.safeio import is_count, read_json_object
+from tui_gan.engine.events import REGISTRY, RUN_FORMAT, Event, Failed, Finished, parse_line, to_line
+from tui_gan.engine.safeio import is_count, open_regular, read_json_object
 from tui_gan.errors import naming
 
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
+_ENDS = (Finished.TYPE, Failed.TYPE)
+
+
+def _record_step(line: bytes) -> tuple[str, int] | None:
+    """(type, step) of a line worth keeping: a valid record, or one of a type this tui-gan
+    does not know (a newer one's) that has a step; None for junk."""
+    event = parse_line(line)
+    if event is not None:
+        return event.TYPE, event.step
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict) or obj.get("type") in REGISTRY or not is_count(obj.get("step")):
+        return None  # junk, or a known type that fails its checks
+    return str(obj.get("type")), obj["step"]
 
 
 def default_run_name(preset_name: str) -> str:
@@ -111,26 +127,30 @@ class RunDir:
             )
         return None
 
-    def _replace(self, path: Path, text: str) -> None:
+    def _replace(self, path: Path, data: str | bytes) -> None:
         tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_text(text)
+            tmp.write_bytes(data.encode() if isinstance(data, str) else data)
             os.replace(tmp, path)
         except OSError as err:
             raise naming(err, path) from None
 
     def truncate_after(self, step: int) -> None:
-        """On resume: drop records past the checkpoint, which the resumed run writes again
-        (and any line that is not a record: a line cut short by a crash, or junk)."""
+        """Drop the records past `step` (a resume writes them again; -1: all, a fresh start),
+        the end records, and lines that are no record (cut short by a crash, or junk). Lines
+        are kept as written: a newer tui-gan's fields and record types survive."""
         self.close()  # an open handle would keep appending to the replaced file
         if not self.metrics_path.exists():
             return
-        kept = [
-            to_line(e)
-            for e in iter_events(self.metrics_path)
-            if e.step <= step and not isinstance(e, Finished | Failed)
-        ]
-        self._replace(self.metrics_path, "".join(kept))
+        kept = []
+        fh = open_regular(self.metrics_path)
+        if fh is not None:
+            with fh:
+                for line in fh:
+                    rec = _record_step(line)
+                    if rec is not None and rec[1] <= step and rec[0] not in _ENDS:
+                        kept.append(line.rstrip(b"\n") + b"\n")
+        self._replace(self.metrics_path, b"".join(kept))
 
     def log(self, event: Event) -> None:
         # Line-buffered appends: a reader (attach, runs) always sees whole records.

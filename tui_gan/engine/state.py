@@ -10,5 +10,4 @@ EndState = Literal["finished", "stopped", "interrupted"]  # how a loop that ran 
 Observed = RunState | Literal["unknown", "unreadable"]
 
 STATES: tuple[RunState, ...] = get_args(RunState)
-END_STATES: tuple[EndState, ...] = get_args(EndState)
 LIVE_STATES: tuple[RunState, ...] = ("starting", "running", "paused")

@@ -22,7 +22,7 @@ from tui_gan.engine.control import Controls
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.rundir import RunDir
-from tui_gan.errors import CheckpointError, TuiGanError, from_os_error
+from tui_gan.errors import CheckpointError, TuiGanError, as_user_error, one_line
 
 CHECKPOINT_FORMAT = 1
 _CPU_OOM = (
@@ -69,10 +69,8 @@ class Trainer:
         """Yield events until the run ends; failures end it with a Failed event, never a raise."""
         try:
             yield from self._run()
-        except TuiGanError as err:
-            yield self._failed(str(err), exit_code=err.exit_code)
-        except OSError as err:  # a full disk, a folder made read-only under a live run
-            mapped = from_os_error(err)
+        except (TuiGanError, OSError) as err:  # OSError: a full disk, a folder made read-only
+            mapped = as_user_error(err)
             yield self._failed(str(mapped), exit_code=mapped.exit_code)
         except MemoryError:
             yield self._failed(_CPU_OOM, exit_code=2)
@@ -93,7 +91,8 @@ class Trainer:
         return ev.Notice(step=self.step, message=message, level=level)
 
     def _failed(self, message: str, exit_code: int = 1, details=()) -> ev.Failed:
-        return ev.Failed(step=self.step, error=message, details=tuple(details), exit_code=exit_code)
+        error = one_line(message)  # an exception's text may run to pages; the record holds one line
+        return ev.Failed(step=self.step, error=error, details=tuple(details), exit_code=exit_code)
 
     # --- set-up -------------------------------------------------------------
 
@@ -396,7 +395,7 @@ class Trainer:
             step=self.step,
             epoch=self.epoch(),
             time=round(self.elapsed(), 3),
-            **{k: round(v, 6) if isinstance(v, float) else v for k, v in result.items()},
+            **{k: _finite(v) if isinstance(v, float) else v for k, v in result.items()},
         )
 
     def _toy_snapshot(self) -> ev.Toy1DSnapshot:
@@ -461,6 +460,11 @@ def _write_grid(images: torch.Tensor, path: Path) -> int:
     save_image(images, tmp, nrow=nrow, normalize=True, value_range=(-1, 1))
     os.replace(tmp, path)
     return nrow
+
+
+def _finite(v: float) -> float | None:
+    """Rounded for the record; None for a NaN (a degenerate covariance, say): not a number."""
+    return round(v, 6) if math.isfinite(v) else None
 
 
 def _rounded(t: torch.Tensor) -> list[float]:

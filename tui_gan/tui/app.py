@@ -19,7 +19,8 @@ from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
 from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.state import LIVE_STATES, Observed
+from tui_gan.engine.state import LIVE_STATES, STATES, Observed
+from tui_gan.errors import EXIT_INTERRUPTED
 from tui_gan.launch import last_log_line, spawn_train
 from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
@@ -52,6 +53,13 @@ class StateChanged(Message):
     run_dir: Path
     state: Observed
     total_steps: int | None
+
+
+@dataclass
+class Said(Message):
+    """A line for the event log from the watcher thread."""
+
+    text: str
 
 
 @dataclass
@@ -98,8 +106,10 @@ class Dashboard(App):
         self.launch = launch
         self.run_dir: Path | None = Path(attach) if attach else None
         self.view: RunView | None = RunView.open(self.run_dir) if self.run_dir else None
+        # The watcher thread reads these two while the UI thread changes them: the UI thread
+        # only ever replaces them whole (an assignment is atomic), never mutates them in place.
         self.procs: dict[Path, Any] = {}  # run dir -> Popen of runs this dashboard started
-        self.starting: set[Path] = set()  # picker runs shown once they have started
+        self.starting: frozenset[Path] = frozenset()  # picker runs shown once they have started
         self.quitting: Path | None = None  # q was pressed: exit when this run has ended
         self.dirty = True
         self.presets_source = presets_source
@@ -155,9 +165,9 @@ class Dashboard(App):
         first = self.run_dir is None
         try:
             if not args.resume and args.name is None:
-                args = args.new_run()  # a picked preset: validated here, without torch
+                args, _ = args.new_run()  # a picked preset: validated here, without torch
             run_dir = args.run_dir
-            self.procs[run_dir] = spawn_train(args)
+            self.procs = {**self.procs, run_dir: spawn_train(args)}
         except TuiGanError as err:
             self.say(f"error: {err}")
             return None
@@ -167,9 +177,9 @@ class Dashboard(App):
         if first:
             self.follow(run_dir)
         else:
-            self.starting.add(run_dir)
+            self.starting |= {run_dir}
             self.say(f"starting {display_path(run_dir)}…")
-            self.set_timer(START_WAIT_S, lambda: self._start_failed(run_dir, "did not start"))
+            self.set_timer(START_WAIT_S, lambda: self._start_timed_out(run_dir))
         return run_dir
 
     def follow(self, run_dir: Path) -> None:
@@ -183,40 +193,60 @@ class Dashboard(App):
 
     @work(thread=True, exclusive=True, group="watch")
     def watch_runs(self) -> None:
-        """The one worker that reads run files: the shown run's new records, every watched
-        run's state and the processes this dashboard started, posted as messages."""
+        """The one worker that follows the runs (the UI thread reads a run's files only on a
+        key or a message): the shown run's new records, each watched run's state, and the
+        processes this dashboard started, posted as messages."""
         worker = get_current_worker()
         tail: RunTail | None = None
         seen: dict[Path, Observed] = {}
+        exited: set[Path] = set()
+        failing = ""
         while not worker.is_cancelled:
-            shown = self.run_dir
-            if shown is not None and (tail is None or tail.path.parent != shown):
-                tail = RunTail(shown / "metrics.jsonl")
-                seen.pop(shown, None)  # a new view needs its state too
-            if tail is not None:
-                events = tail.read()
-                if events or tail.reset:
-                    self.post_message(RecordsArrived(tail.path.parent, events, tail.reset))
-            for run_dir in {shown, *self.starting} - {None}:
-                state, total = observe(run_dir)
-                if seen.get(run_dir) != state:
-                    seen[run_dir] = state
-                    self.post_message(StateChanged(run_dir, state, total))
-            for run_dir, proc in list(self.procs.items()):
-                if proc.poll() is not None:
-                    if tail is not None and run_dir == tail.path.parent:
-                        events = tail.read()  # whatever it wrote last
-                        if events:
-                            self.post_message(RecordsArrived(run_dir, events))
-                    self.post_message(ProcessExited(run_dir, proc.returncode))
-                    del self.procs[run_dir]
+            try:
+                tail = self._watch_once(tail, seen, exited)
+                failing = ""
+            except Exception as err:  # noqa: BLE001 - say it (once), keep watching
+                why = f"error: watching the run: {type(err).__name__}: {err}"
+                if why != failing:
+                    failing = why
+                    self.post_message(Said(why))
             time.sleep(POLL_S)
+
+    def _watch_once(
+        self, tail: RunTail | None, seen: dict[Path, Observed], exited: set[Path]
+    ) -> RunTail | None:
+        shown = self.run_dir
+        if shown is not None and (tail is None or tail.path.parent != shown):
+            tail = RunTail(shown / "metrics.jsonl")
+            seen.pop(shown, None)  # a new view needs its state too
+        ended = [
+            (d, p.returncode)
+            for d, p in self.procs.items()
+            if d not in exited and p.poll() is not None
+        ]
+        if tail is not None:  # read after the poll: an ended process's last records are in
+            events = tail.read()
+            if events or tail.reset:
+                self.post_message(RecordsArrived(tail.path.parent, events, tail.reset))
+        for run_dir, returncode in ended:
+            exited.add(run_dir)
+            self.post_message(ProcessExited(run_dir, returncode))
+        for run_dir in {shown, *self.starting} - {None}:
+            state, total = observe(run_dir)
+            if seen.get(run_dir) != state:
+                seen[run_dir] = state
+                self.post_message(StateChanged(run_dir, state, total))
+        return tail
+
+    def on_said(self, message: Said) -> None:
+        self.say(message.text)
 
     def on_records_arrived(self, message: RecordsArrived) -> None:
         if self.view is None or message.run_dir != self.run_dir:
             return  # records of a run we no longer show
-        if message.reset:
-            self.view = RunView.open(message.run_dir)
+        if message.reset:  # history rewritten; the state (status.json's) stands
+            old, self.view = self.view, RunView.open(message.run_dir)
+            self.view.observed, self.view.total_steps = old.observed, old.total_steps
         for event in message.events:
             self.view.apply(event)
         self._say_notes()
@@ -224,11 +254,11 @@ class Dashboard(App):
     def on_state_changed(self, message: StateChanged) -> None:
         run_dir, state = message.run_dir, message.state
         if run_dir in self.starting:
-            if state in ("running", "paused", "finished"):
-                self._switch_to(run_dir)
-            elif state == "failed":
+            if state == "failed":
                 status = control.read_status(run_dir) or {}
                 self._start_failed(run_dir, status.get("error") or last_log_line(run_dir))
+            elif state in STATES and state != "starting":  # it trains (or already ended)
+                self._switch_to(run_dir)
         if run_dir == self.run_dir and self.view is not None:
             self.view.set_state(state, message.total_steps)
             self._say_notes()
@@ -237,11 +267,12 @@ class Dashboard(App):
 
     def on_process_exited(self, message: ProcessExited) -> None:
         run_dir = message.run_dir
+        self.procs = {d: p for d, p in self.procs.items() if d != run_dir}
         if run_dir in self.starting:
             self._start_failed(run_dir, last_log_line(run_dir))
         elif run_dir == self.run_dir and self.view is not None:
             self.view.set_state(*observe(run_dir))
-            if message.returncode not in (0, 130) and self.view.state != "failed":
+            if message.returncode not in (0, EXIT_INTERRUPTED) and self.view.state != "failed":
                 self.say(
                     f"error: training process exited ({message.returncode}): "
                     f"{last_log_line(run_dir)}"
@@ -250,12 +281,12 @@ class Dashboard(App):
 
     def _say_notes(self) -> None:
         assert self.view is not None
-        for line in self.view.drain_events():
+        for line in self.view.take_notes():
             self.say(line)
         self.dirty = True
 
     def _switch_to(self, run_dir: Path) -> None:
-        self.starting.discard(run_dir)
+        self.starting -= {run_dir}
         old = self.run_dir
         if old is not None and self.view is not None and self.view.state in LIVE_STATES:
             if self._request(old, stop=True):
@@ -265,8 +296,14 @@ class Dashboard(App):
 
     def _start_failed(self, run_dir: Path, why: str) -> None:
         if run_dir in self.starting:
-            self.starting.discard(run_dir)
+            self.starting -= {run_dir}
             self.say(f"error: {run_dir.name} did not start: {why}; the current run goes on")
+
+    def _start_timed_out(self, run_dir: Path) -> None:
+        proc = self.procs.get(run_dir)
+        if run_dir in self.starting and proc is not None and proc.poll() is None:
+            proc.terminate()  # not left training unseen; it saves what it has on SIGTERM
+            self._start_failed(run_dir, f"still setting up after {START_WAIT_S}s, stopped")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for worker errors: the message reaches the screen, the UI stays up.

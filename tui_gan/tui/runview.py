@@ -13,7 +13,6 @@ from tui_gan.engine.safeio import open_regular, read_bytes
 from tui_gan.engine.state import Observed, RunState
 from tui_gan.tui.history import History
 
-MAX_EVENTS = 200
 READ_CHUNK = 16 << 20  # per poll: a huge file is read over several polls, not in one gulp
 
 
@@ -59,8 +58,8 @@ class RunTail:
 
 def observe(run_dir: Path) -> tuple[Observed, int | None]:
     """The run's state and total steps as status.json tells them (it owns them)."""
-    status = read_status(run_dir) or {}
-    return run_state(run_dir), status.get("total_steps")
+    status = read_status(run_dir)
+    return run_state(run_dir, status), (status or {}).get("total_steps")
 
 
 @dataclass
@@ -91,9 +90,7 @@ class RunView:
     best_coverage: float = 0.0
     samples: ev.Samples | None = None
     toy: ev.Toy1DSnapshot | None = None
-    events: list[str] = field(default_factory=list)
-    new_events: list[str] = field(default_factory=list)
-    error: str | None = None
+    notes: list[str] = field(default_factory=list)  # lines for the event log, not yet shown
     updated: float = 0.0  # wall time of the last record seen
     loss_kind: str = "bce"
 
@@ -143,13 +140,10 @@ class RunView:
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.
-        line = f"[{self.step}] {text}"
-        self.events.append(line)
-        del self.events[:-MAX_EVENTS]
-        self.new_events.append(line)
+        self.notes.append(f"[{self.step}] {text}")
 
-    def drain_events(self) -> list[str]:
-        out, self.new_events = self.new_events, []
+    def take_notes(self) -> list[str]:
+        out, self.notes = self.notes, []
         return out
 
     @property
@@ -197,7 +191,7 @@ class RunView:
             case ev.Notice():
                 self.note(("warning: " if event.level == "warning" else "") + event.message)
             case ev.Failed():
-                self.recorded, self.error = "failed", event.error
+                self.recorded = "failed"
                 self.note(f"error: {event.error}")
 
     def set_state(self, state: Observed, total_steps: int | None = None) -> None:
