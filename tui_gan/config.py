@@ -162,7 +162,7 @@ Name = Annotated[str, BeforeValidator(_name)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
 Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d"]
-LossKind = Literal["bce", "bce-saturating", "lsgan"]
+LossKind = Literal["bce", "bce-saturating", "lsgan", "hinge", "wgan-gp"]
 LatentDist = Literal["normal", "uniform"]
 Target1D = Literal["sine", "mixture", "gaussian"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -204,15 +204,22 @@ class ModelConfig(_Section):
     """Hidden widths of D (mlp, toy1d) or base channel count first (conv families)."""
     leak: UnitFloat = 0.2
     """Negative slope of LeakyReLU."""
+    spectral_norm: bool = False
+    """Spectral normalisation of every linear and conv layer of D (Miyato et al. 2018)."""
 
 
 class LossConfig(_Section):
     """The GAN objective."""
 
-    kind: Annotated[LossKind, _choice("bce", "bce-saturating", "lsgan")] = "bce"
-    """bce (non-saturating G loss), bce-saturating (minimax), lsgan (least squares)."""
+    kind: Annotated[LossKind, _choice("bce", "bce-saturating", "lsgan", "hinge", "wgan-gp")] = "bce"
+    """bce (non-saturating G loss), bce-saturating (minimax), lsgan (least squares), hinge,
+    wgan-gp (Wasserstein with a gradient penalty; give it train.d_steps 5)."""
     label_smoothing: UnitFloat = 0.0
-    """One-sided smoothing: D's target for real data is 1 - this."""
+    """One-sided smoothing: D's target for real data is 1 - this (bce kinds and lsgan)."""
+    gp_weight: Annotated[float, _float_in(0.0, 1e4)] = 10.0
+    """wgan-gp: weight of the penalty on D's gradient norm away from 1 (Gulrajani et al.)."""
+    r1_gamma: Annotated[float, _float_in(0.0, 1e4)] = 0.0
+    """R1 penalty on D's gradient at real data, gamma/2 * |grad|^2 (Mescheder et al.); 0 = off."""
 
 
 class OptimConfig(_Section):

@@ -76,7 +76,7 @@ def test_wrong_type_names_file_field_value_and_expectation(tmp_path: Path):
         ),
         (
             '[loss]\nkind = "wgan"\n',
-            "loss.kind: expected one of bce, bce-saturating, lsgan, got 'wgan'",
+            "loss.kind: expected one of bce, bce-saturating, lsgan, hinge, wgan-gp, got 'wgan'",
         ),
         (
             "[loss]\nlabel_smoothing = 1.0\n",

@@ -37,7 +37,8 @@ class GAN:
         self.D.to(device)
         self.opt_g = _adam(self.G.parameters(), preset.optim.g)
         self.opt_d = _adam(self.D.parameters(), preset.optim.d)
-        self.loss = GanLoss(preset.loss.kind, preset.loss.label_smoothing)
+        lc = preset.loss
+        self.loss = GanLoss(lc.kind, lc.label_smoothing, lc.gp_weight, lc.r1_gamma)
 
     def sample_z(self, n: int, generator: torch.Generator) -> Tensor:
         shape = (n, self.latent_dim)
@@ -52,10 +53,15 @@ class GAN:
         D.train()
         for k in range(self.d_steps):
             real = real_batch(k)
+            if loss.needs_real_grad:
+                real = real.detach().requires_grad_(True)
             fake = G(self.sample_z(real.shape[0], generator))
             real_out = D(real)
             fake_out = D(fake.detach())
             loss_d = loss.d_loss(real_out, fake_out)
+            penalty = loss.penalty(D, real, real_out, fake, generator)
+            if penalty is not None:
+                loss_d = loss_d + penalty
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()

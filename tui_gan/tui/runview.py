@@ -135,8 +135,9 @@ class RunView:
 
     @property
     def probabilities(self) -> bool:
-        """BCE presets report D outputs as probabilities (0.5 is equilibrium)."""
-        return self.loss_kind != "lsgan"
+        """BCE presets report D outputs as probabilities (0.5 is equilibrium); the other
+        losses (lsgan, hinge, wgan-gp) report D's raw scores."""
+        return self.loss_kind in ("bce", "bce-saturating")
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.

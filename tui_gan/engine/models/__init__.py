@@ -11,6 +11,17 @@ from tui_gan.errors import UsageError
 
 def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
     """(G, D) for the preset's family: G maps (B, latent) to samples, D samples to (B,) logits."""
+    G, D = _family(preset, channels)
+    if preset.model.spectral_norm:
+        from torch.nn.utils.parametrizations import spectral_norm
+
+        for layer in list(D.modules()):
+            if isinstance(layer, nn.Linear | nn.Conv2d):
+                spectral_norm(layer)
+    return G, D
+
+
+def _family(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
     m = preset.model
     if m.family == "mlp":
         from tui_gan.engine.models.mlp import MLPDiscriminator, MLPGenerator

@@ -71,7 +71,7 @@ class DiscPanel(ViewPanel):
         self.border_title = (
             "discriminator (0.5 = equilibrium)"
             if view.probabilities
-            else "discriminator (raw LSGAN scores)"
+            else f"discriminator (raw {view.loss_kind.upper()} scores)"
         )
         super().update_view(view)
 
