@@ -50,7 +50,7 @@ def test_runs_lists_old_runs(out: Path):
     assert rows["mnist-v1"]["format"] == 1
 
 
-def test_compare_and_eval_on_old_runs(out: Path, mnist_classifiers: Path):
+def test_compare_and_eval_on_old_runs(out: Path):
     result = invoke("compare", str(out / "mnist-v1"))
     assert result.exit_code == 0, result.output
     assert "mnist-v1" in result.stdout and "logged" in result.stdout
