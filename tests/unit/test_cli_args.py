@@ -131,3 +131,9 @@ def test_runs_on_an_empty_folder(tmp_path: Path):
     result = invoke("runs", "--out", str(tmp_path))
     assert result.exit_code == 0
     assert result.stdout.strip() == f"no runs under {tmp_path}"
+
+
+def test_dash_with_an_out_it_cannot_write_is_one_line(tmp_path: Path):
+    (tmp_path / "file").write_text("x")
+    line = one_line_error(invoke("dash", "--out", str(tmp_path / "file" / "runs")))
+    assert "not a folder" in line

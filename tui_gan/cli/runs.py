@@ -99,7 +99,7 @@ def _cells(r: dict[str, Any]) -> list[str]:
 def run_runs(out: Path, as_json: bool = False) -> None:
     rows = list_runs(out)
     for r in rows:
-        problem = RunDir(Path(r["path"])).format_problem()
+        problem = RunDir(Path(r["path"])).format_problem(r["format"])
         if problem:
             print(f"note: {one_line(problem)}", file=sys.stderr)
     if as_json:

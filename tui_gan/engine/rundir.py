@@ -7,6 +7,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from tui_gan.engine.events import REGISTRY, RUN_FORMAT, Event, Failed, Finished, parse_line, to_line
 from tui_gan.engine.safeio import is_count, open_regular, read_json_object
@@ -14,6 +15,7 @@ from tui_gan.errors import naming
 
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
 _ENDS = (Finished.TYPE, Failed.TYPE)
+_UNREAD = object()  # format_problem reads run.json itself unless given what was read
 
 
 def _record_step(line: bytes) -> tuple[str, int] | None:
@@ -115,9 +117,11 @@ class RunDir:
         version = raw.get("format") if raw else None
         return version if is_count(version) and version > 0 else None
 
-    def format_problem(self) -> str | None:
-        """One line on what this tui-gan cannot show of the run, or None when it reads it all."""
-        version = self.read_format()
+    def format_problem(self, version: Any = _UNREAD) -> str | None:
+        """One line on what this tui-gan cannot show of the run, or None when it reads it all
+        (given the version read_format returned, run.json is not read again)."""
+        if version is _UNREAD:
+            version = self.read_format()
         if version is None:
             return f"{self.format_path}: unreadable; the records are read as format {RUN_FORMAT}"
         if version > RUN_FORMAT:
