@@ -98,6 +98,18 @@ def _sizes(v: Any) -> tuple[int, ...]:
     return tuple(v)
 
 
+AUGMENTATIONS = ("color", "translation", "cutout")  # DiffAugment's policy names
+
+
+def _policy(v: Any) -> tuple[str, ...]:
+    what = "a list of distinct names from " + ", ".join(AUGMENTATIONS)
+    if not isinstance(v, list | tuple) or len(set(map(repr, v))) != len(v):
+        raise PydanticCustomError("expected", what)
+    if not all(isinstance(x, str) and x in AUGMENTATIONS for x in v):
+        raise PydanticCustomError("expected", what)
+    return tuple(v)
+
+
 def _choice(*options: str):
     def check(v: Any) -> str:
         if not isinstance(v, str) or v not in options:
@@ -159,6 +171,7 @@ Betas = Annotated[tuple[float, float], BeforeValidator(_betas)]
 Sizes = Annotated[tuple[int, ...], BeforeValidator(_sizes)]
 Str = Annotated[str, _string(1000)]
 Name = Annotated[str, BeforeValidator(_name)]
+Augment = Annotated[tuple[str, ...], BeforeValidator(_policy)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
 Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d"]
@@ -206,6 +219,9 @@ class ModelConfig(_Section):
     """Negative slope of LeakyReLU."""
     spectral_norm: bool = False
     """Spectral normalisation of every linear and conv layer of D (Miyato et al. 2018)."""
+    ema_decay: UnitFloat = 0.0
+    """Exponential moving average of G's weights, what samples and evaluations use; 0 = off.
+    The decay warms up as min(ema_decay, (1 + t) / (10 + t)) after t updates."""
 
 
 class LossConfig(_Section):
@@ -251,6 +267,9 @@ class TrainConfig(_Section):
     """auto picks cuda, then mps, then cpu."""
     d_steps: Annotated[int, _int_in(1, 100)] = 1
     """Discriminator updates per generator update."""
+    augment: Augment = ()
+    """DiffAugment policy for D's inputs, real and fake alike: any of color, translation,
+    cutout (Zhao et al. 2020); [] = off. Images only."""
 
 
 class LogConfig(_Section):
@@ -294,6 +313,10 @@ class Preset(_Section):
             raise PydanticCustomError(
                 "expected",
                 "model.family 'toy1d' exactly when data.name is 'toy1d'",
+            )
+        if toy_data and self.train.augment:
+            raise PydanticCustomError(
+                "expected", "train.augment = [] for 1-D data (it is for images)"
             )
         if self.model.family == "faces-dcgan" and self.data.image_size != 24:
             raise PydanticCustomError("expected", "data.image_size = 24 for faces-dcgan")

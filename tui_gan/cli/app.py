@@ -68,6 +68,10 @@ ResumeOpt = Annotated[
 DeviceOpt = Annotated[
     DeviceChoice | None, typer.Option("--device", help="auto picks cuda, then mps, then cpu.")
 ]
+RawOpt = Annotated[
+    bool,
+    typer.Option("--raw", help="Use the live G, not its moving average (model.ema_decay)."),
+]
 MAX_SEED = 2**32 - 1  # as presets allow (config.MAX_SEED; not imported: --help stays light)
 MAX_N = 100_000  # samples per sample/eval call: more is minutes of work and gigabytes
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed.")]
@@ -182,13 +186,13 @@ def eval_(
         str | None, typer.Option(help="Path to the FID Inception weights file.")
     ] = None,
     device: DeviceOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Score a checkpoint: FID, precision/recall/density/coverage, class balance (1-D: W1, KS)."""
     from tui_gan.cli.evaluate import run_eval
 
-    run_eval(
-        target, n, fid.value, as_json, device.value if device else "auto", seed, inception_weights
-    )
+    dev = device.value if device else "auto"
+    run_eval(target, n, fid.value, as_json, dev, seed, inception_weights, raw)
 
 
 @app.command()
@@ -223,11 +227,12 @@ def sample(
         ),
     ] = None,
     device: DeviceOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Draw samples from a checkpoint: to a file, a folder, or the terminal."""
     from tui_gan.cli.sample import run_sample
 
-    run_sample(target, n, seed, out, device.value if device else "auto")
+    run_sample(target, n, seed, out, device.value if device else "auto", raw)
 
 
 def main() -> None:

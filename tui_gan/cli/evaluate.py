@@ -30,6 +30,7 @@ def evaluate_checkpoint(
     device: str,
     seed: int = 0,
     inception_weights: str | None = None,
+    raw: bool = False,
 ) -> dict[str, Any]:
     from tui_gan.cli.sample import load_gan
     from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
@@ -43,7 +44,7 @@ def evaluate_checkpoint(
         from tui_gan.engine.metrics import load_inception_state
 
         load_inception_state(find_weights(inception_weights))
-    gan = load_gan(str(path), device)
+    gan = load_gan(str(path), device, raw)
     if fid == "inception" and gan.preset.data.name == "toy1d":
         raise UsageError("--fid inception is for image runs; a 1-D run reports W1 and KS")
     data = None
@@ -72,8 +73,9 @@ def run_eval(
     device: str,
     seed: int,
     inception_weights: str | None,
+    raw: bool = False,
 ) -> None:
-    result = evaluate_checkpoint(target, n, fid, device, seed, inception_weights)
+    result = evaluate_checkpoint(target, n, fid, device, seed, inception_weights, raw)
     if as_json:
         print(json.dumps(result))
         return
@@ -104,6 +106,7 @@ def run_eval(
         "n": "generated samples used",
         "n_real": "real samples in the FID statistics",
         "n_prdc": "samples per side for precision/recall/density/coverage",
+        "generator": "ema: G's moving average (model.ema_decay); live: G itself (--raw)",
     }
     for key, value in result.items():
         if key in ("checkpoint", "step", "fid_features"):

@@ -17,18 +17,28 @@ from tui_gan.engine.trainer import preset_from_checkpoint
 from tui_gan.errors import UsageError
 
 
-def load_gan(target: str, device: str = "auto") -> GAN:
-    """Rebuild G and D from a checkpoint, on the device (optimizer state is left out)."""
+def load_gan(target: str, device: str = "auto", raw: bool = False) -> GAN:
+    """Rebuild G (and G_ema when the run kept one) and D from a checkpoint, on the device
+    (optimizer state is left out). Samples come from G_ema unless `raw`."""
     path = resolve_checkpoint(target)
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
     gan = GAN(preset, channels=1, device=pick_device(device), training=False)
-    gan.load_state_dict({"G": state["G"], "D": state["D"]}, source=str(path))
+    kept = ("G", "D", "G_ema", "ema_updates")
+    gan.load_state_dict({k: state[k] for k in kept if k in state}, source=str(path))
+    gan.use_ema = not raw
     return gan
 
 
-def run_sample(target: str, n: int, seed: int, out: Path | None, device: str) -> None:
-    gan = load_gan(target, device)
+def which_g(gan: GAN) -> str:
+    """How a sample's source is named to the user."""
+    return "the EMA generator" if gan.sampling_ema else "the live generator"
+
+
+def run_sample(
+    target: str, n: int, seed: int, out: Path | None, device: str, raw: bool = False
+) -> None:
+    gan = load_gan(target, device, raw)
     z = gan.sample_z(n, torch.Generator(gan.device).manual_seed(seed))
     x = gan.generate(z).cpu()
     if gan.preset.data.name == "toy1d":
@@ -65,7 +75,7 @@ def run_sample(target: str, n: int, seed: int, out: Path | None, device: str) ->
             )
     else:
         raise UsageError(f"--out {out}: expected FILE.png, FILE.npz or a folder")
-    print(f"wrote {n} samples to {out}")
+    print(f"wrote {n} samples from {which_g(gan)} to {out}")
 
 
 def _write_1d(values: np.ndarray, out: Path | None) -> None:

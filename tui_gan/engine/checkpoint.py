@@ -148,6 +148,8 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
     "metrics_acc": lambda v: isinstance(v, torch.Tensor),
     "metrics_acc_n": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "elapsed": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "G_ema": _is_tensor_dict,
+    "ema_updates": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
 }
 
 

@@ -88,13 +88,14 @@ def evaluate(
     fid: str = "classifier",
     inception_weights: str | None = None,
 ) -> dict[str, Any]:
-    """One evaluation: every metric with the sample sizes it used."""
+    """One evaluation: every metric with the sample sizes it used, and which G drew them."""
     g = torch.Generator(gan.device).manual_seed(seed)
     fake = gan.generate(gan.sample_z(n, g))
+    source = "ema" if gan.sampling_ema else "live"
     if ctx.toy:
         real = ctx.target.sample(n, torch.Generator().manual_seed(seed + 1), torch.device("cpu"))
-        return {**M.w1_ks(real.numpy(), fake.float().cpu().numpy()), "n": n}
-    out: dict[str, Any] = {"n": n}
+        return {**M.w1_ks(real.numpy(), fake.float().cpu().numpy()), "n": n, "generator": source}
+    out: dict[str, Any] = {"n": n, "generator": source}
     if fid == "inception":
         extract = M.inception_extractor(ctx.device, inception_weights)
         if ctx.real_images is None:

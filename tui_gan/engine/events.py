@@ -42,6 +42,7 @@ def _positive(v: Any) -> bool:
 
 RunFile = Annotated[str, _run_file]
 Positive = Annotated[int, _positive]
+Generator = Literal["ema", "live"]  # G's moving average (model.ema_decay) or G itself
 _BASIC: dict[Any, Check] = {
     int: is_count,
     float: is_number,
@@ -187,6 +188,7 @@ class Samples(Event):
     class_entropy: float | None = None
     classes_covered: int | None = None
     n: int | None = None
+    generator: Generator = "live"  # which G drew them; runs before EMA had only the live one
 
     def consistent(self) -> bool:
         counted = (self.class_counts, self.class_entropy, self.classes_covered)
@@ -238,6 +240,7 @@ class Evaluated(Event):
     n: int | None = None
     n_real: int | None = None
     n_prdc: int | None = None
+    generator: Generator = "live"
 
     def consistent(self) -> bool:
         return self.fid is not None or self.w1 is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import torch
 from torch import Tensor
 
 from tui_gan.config import OptimConfig, Preset
+from tui_gan.engine.augment import diff_augment
 from tui_gan.engine.losses import GanLoss
 from tui_gan.engine.models import build_models_checked
 from tui_gan.errors import CheckpointError
@@ -39,6 +41,22 @@ class GAN:
         self.opt_d = _adam(self.D.parameters(), preset.optim.d)
         lc = preset.loss
         self.loss = GanLoss(lc.kind, lc.label_smoothing, lc.gp_weight, lc.r1_gamma)
+        self.augment = preset.train.augment
+        # G_ema: the moving average of G's weights; samples come from it unless use_ema is off.
+        self.ema_decay = preset.model.ema_decay
+        self.ema_updates = 0
+        self.G_ema: torch.nn.Module | None = None
+        if self.ema_decay > 0:
+            self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
+        self.use_ema = True
+
+    @property
+    def sampling_ema(self) -> bool:
+        """Whether generate() draws from the EMA generator (else from the live G)."""
+        return self.G_ema is not None and self.use_ema
+
+    def _aug(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        return diff_augment(x, self.augment, generator) if self.augment else x
 
     def sample_z(self, n: int, generator: torch.Generator) -> Tensor:
         shape = (n, self.latent_dim)
@@ -56,8 +74,8 @@ class GAN:
             if loss.needs_real_grad:
                 real = real.detach().requires_grad_(True)
             fake = G(self.sample_z(real.shape[0], generator))
-            real_out = D(real)
-            fake_out = D(fake.detach())
+            real_out = D(self._aug(real, generator))
+            fake_out = D(self._aug(fake.detach(), generator))
             loss_d = loss.d_loss(real_out, fake_out)
             penalty = loss.penalty(D, real, real_out, fake, generator)
             if penalty is not None:
@@ -66,10 +84,12 @@ class GAN:
             loss_d.backward()
             self.opt_d.step()
         # G's update scores the last D step's fakes again, through the updated D.
-        loss_g = loss.g_loss(D(fake))
+        loss_g = loss.g_loss(D(self._aug(fake, generator)))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
+        if self.G_ema is not None:
+            self._update_ema()
         with torch.no_grad():
             return torch.stack(
                 [
@@ -81,12 +101,29 @@ class GAN:
             )
 
     @torch.no_grad()
+    def _update_ema(self) -> None:
+        """G_ema <- d * G_ema + (1 - d) * G, with d warmed up from 0.1 (after t updates,
+        min(decay, (1+t)/(10+t))) so the average follows G early instead of dragging the
+        random init along for ~1/(1-decay) steps. One fused lerp: no host sync."""
+        assert self.G_ema is not None
+        t = self.ema_updates
+        d = min(self.ema_decay, (1 + t) / (10 + t))
+        ema_p = list(self.G_ema.parameters())
+        torch._foreach_lerp_(ema_p, [p.detach() for p in self.G.parameters()], 1.0 - d)
+        # BatchNorm's running statistics are copied, not averaged (StyleGAN, BigGAN do this).
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+        self.ema_updates = t + 1
+
+    @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
-        """Samples in [-1, 1]; eval mode so BatchNorm uses running stats and nothing changes."""
-        was_training = self.G.training
-        self.G.eval()
-        out = torch.cat([self.G(z[i : i + 1000]) for i in range(0, len(z), 1000)])
-        self.G.train(was_training)
+        """Samples in [-1, 1] from G_ema (or the live G); eval mode so BatchNorm uses running
+        stats and nothing changes."""
+        G = self.G_ema if self.sampling_ema else self.G
+        was_training = G.training
+        G.eval()
+        out = torch.cat([G(z[i : i + 1000]) for i in range(0, len(z), 1000)])
+        G.train(was_training)
         return out
 
     @torch.no_grad()
@@ -98,12 +135,16 @@ class GAN:
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {
+        state = {
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
         }
+        if self.G_ema is not None:
+            state["G_ema"] = self.G_ema.state_dict()
+            state["ema_updates"] = self.ema_updates
+        return state
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
         """Load G, D (and the optimizers when present); weights that do not fit the preset's
@@ -111,6 +152,10 @@ class GAN:
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
+            if self.G_ema is not None:
+                # A checkpoint from before EMA was switched on starts the average at its G.
+                self.G_ema.load_state_dict(state.get("G_ema", state["G"]))
+                self.ema_updates = int(state.get("ema_updates", 0))
             if "opt_g" in state:
                 self.opt_g.load_state_dict(state["opt_g"])
                 self.opt_d.load_state_dict(state["opt_d"])

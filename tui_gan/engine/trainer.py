@@ -368,6 +368,7 @@ class Trainer:
             nrow=nrow,
             fresh=self.rd.relative(fresh_path),
             fresh_nrow=fresh_nrow,
+            generator="ema" if self.gan.sampling_ema else "live",
             **counted,
         )
 

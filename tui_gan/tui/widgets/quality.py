@@ -18,7 +18,8 @@ class QualityPanel(ViewPanel):
     def update_view(self, view) -> None:
         e = view.last_eval
         if e:
-            self.border_title = f"quality @ step {e.step}  (n={e.n or '?'})"
+            g = ", EMA G" if e.generator == "ema" else ""
+            self.border_title = f"quality @ step {e.step}  (n={e.n or '?'}{g})"
         super().update_view(view)
 
     def render(self) -> Text:

@@ -96,7 +96,8 @@ class SamplePanel(ViewPanel):
         s = view.samples
         which = "fresh samples" if self.fresh else "fixed noise"
         at = f" @ step {s.step}" if s else ""
-        self.border_title = f"samples: {which}{at}  (f toggles)"
+        g = ", EMA G" if s and s.generator == "ema" else ""  # the average, not the live G
+        self.border_title = f"samples: {which}{g}{at}  (f toggles)"
         super().update_view(view)
 
     def toggle(self) -> bool:
