@@ -43,7 +43,14 @@ def _snapshot(gan: GAN) -> dict[str, Any]:
     return copy.deepcopy({k: v for k, v in gan.state_dict().items() if not k.startswith("opt")})
 
 
-def train(label: str, preset: Preset, root: Path, marks=(), budget: float | None = None) -> Result:
+def train(
+    label: str,
+    preset: Preset,
+    root: Path,
+    marks=(),
+    budget: float | None = None,
+    grids: Path | None = None,
+) -> Result:
     """One recorded run; G snapshots when training time passes each mark (seconds), scored
     after the run so scoring never counts as training time."""
     spec = RunSpec(preset, root / label, classifier_dir=root / "classifiers", device="cpu")
@@ -74,7 +81,20 @@ def train(label: str, preset: Preset, root: Path, marks=(), budget: float | None
     res.marks = [(t, s, score(preset, snap, root)) for t, s, snap in snaps]
     if marks and (not snaps or snaps[-1][1] != res.steps):
         res.marks.append((trainer.elapsed(), res.steps, res.metrics))
+    if grids is not None:  # the fixed-noise grid as the dashboard draws it, at each mark
+        grids.mkdir(parents=True, exist_ok=True)
+        for t, s, snap in [*snaps, (trainer.elapsed(), res.steps, final)]:
+            name = "final" if s == res.steps else f"{t:.0f}s"
+            write_grid(preset, snap, trainer.fixed_noise, grids / f"{label}-{name}.png")
     return res
+
+
+def write_grid(preset: Preset, state: dict[str, Any], noise: torch.Tensor, path: Path) -> None:
+    from tui_gan.engine.trainer import _write_grid
+
+    gan = GAN(preset, channels=1, device=torch.device("cpu"), training=False)
+    gan.load_state_dict(state)
+    _write_grid(gan.generate(noise.cpu()), path)
 
 
 _CONTEXTS: dict[str, Any] = {}
@@ -113,6 +133,48 @@ def ablations(preset: Preset) -> list[tuple[str, list[str]]]:
     if preset.loss.kind in ("hinge", "wgan-gp"):
         out.append((f"bce, not {preset.loss.kind}", ["loss.kind=bce"]))
     return out
+
+
+OFF = (
+    "model.ema_decay=0",
+    "train.augment=[]",
+    "model.spectral_norm=false",
+    "loss.r1_gamma=0",
+)
+
+
+def img_per_s(preset: Preset, root: Path) -> float:
+    """Median img/s of a short run with nothing but training (no samples, saves, evals)."""
+    quiet = preset.model_copy(
+        update={
+            "log": preset.log.model_copy(
+                update={"sample_every": 0, "checkpoint_every": 0, "eval_every": 0}
+            )
+        }
+    )
+    spec = RunSpec(quiet, root / "speed", classifier_dir=root / "classifiers", device="cpu")
+    rates = [
+        e.img_per_s
+        for e in Recorder(spec).record(Trainer(spec).run())
+        if isinstance(e, ev.StepMetrics) and e.img_per_s is not None
+    ]
+    return statistics.median(rates[1:] or rates)
+
+
+def speed_cost(name: str, overrides: tuple[str, ...], steps: int, root: Path) -> None:
+    """img/s with the preset's options and with them all off, alternated (on, off, on, off)
+    so drift on a shared machine hits both alike."""
+    sets = (*overrides, f"train.steps={steps}", "log.log_every=25")
+    on, off = load_preset(name, sets), load_preset(name, (*sets, *OFF))
+    if on == off:
+        return
+    a, b = [], []
+    for _ in range(2):
+        a.append(img_per_s(on, root))
+        b.append(img_per_s(off, root))
+    ra, rb = statistics.median(a), statistics.median(b)
+    print(f"| {name} | {ra:,.0f} | {rb:,.0f} | {100 * (ra / rb - 1):+.1f}% |")
+    sys.stdout.flush()
 
 
 def _f(v: Any, digits: int = 3) -> str:
@@ -156,8 +218,15 @@ def main() -> None:
     )
     parser.add_argument("--label", default="", help="suffix for the run labels")
     parser.add_argument("--budget", type=float, help="stop each run after this many seconds")
-    parser.add_argument("--marks", default="30,60,120", help="seconds at which to score G")
+    parser.add_argument(
+        "--marks",
+        help="seconds at which to score G, for every preset (default: 30,60,120 for "
+        "the default preset only)",
+    )
     parser.add_argument("--no-ablation", action="store_true")
+    parser.add_argument(
+        "--speed-steps", type=int, default=300, help="steps per img/s run (0: no speed table)"
+    )
     parser.add_argument(
         "--variants",
         nargs="*",
@@ -165,13 +234,16 @@ def main() -> None:
         help="PRESET:KEY=VALUE rows",
     )
     parser.add_argument("--keep", type=Path, help="keep the runs here (else a temp folder)")
+    parser.add_argument(
+        "--grids", type=Path, help="write the default preset's fixed-noise grids here (docs/)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; n = 5,000 generated "
         "against the 4,000 real training digits, classifier FID"
     )
-    marks = tuple(float(m) for m in args.marks.split(",") if m)
+    marks = tuple(float(m) for m in (args.marks or "30,60,120").split(",") if m)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         rows, curve = [], None
@@ -183,12 +255,19 @@ def main() -> None:
                 continue
             is_default = name == DEFAULT_PRESET
             try:
-                r = train(name + args.label, preset, root, marks if is_default else (), args.budget)
+                r = train(
+                    name + args.label,
+                    preset,
+                    root,
+                    marks if is_default or args.marks else (),
+                    args.budget,
+                    args.grids if is_default or args.marks else None,
+                )
             except TuiGanError as err:  # a data set that is not here (faces, FashionMNIST)
                 print(f"{name}: skipped ({err})")
                 continue
             rows.append(r)
-            if is_default:
+            if is_default or (args.marks and curve is None):
                 curve = r
         for spec in args.variants:
             name, _, kv = spec.partition(":")
@@ -201,6 +280,13 @@ def main() -> None:
                 )
             )
         print_table("Presets at their defaults", rows)
+        if args.speed_steps:
+            print("\n## What the new options cost in img/s (EMA, DiffAugment, SN, R1 all off)\n")
+            print("| preset | img/s with | img/s without | change |")
+            print("|---|---|---|---|")
+            for r in rows:
+                if " " not in r.label:  # the presets, not the variants
+                    speed_cost(r.label, tuple(args.overrides), args.speed_steps, root)
         if curve is not None:
             print(f"\n## {curve.label}: FID over training time\n")
             print("| time s | step | FID | precision | recall | coverage | smallest class |")
@@ -210,7 +296,7 @@ def main() -> None:
                     f"| {t:.0f} | {s:,} | {m['fid']:.1f} | {_f(m['precision'])} "
                     f"| {_f(m['recall'])} | {_f(m['coverage'])} | {_f(m.get('min_share'))} |"
                 )
-            if not args.no_ablation:
+            if not args.no_ablation and curve.label == DEFAULT_PRESET + args.label:
                 base = load_preset(DEFAULT_PRESET, tuple(args.overrides))
                 abl = [curve]
                 for label, sets in ablations(base):

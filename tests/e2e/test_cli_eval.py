@@ -30,7 +30,8 @@ KEYS = {
 def eval_runs(tmp_path_factory, mnist_classifiers) -> Path:
     out = tmp_path_factory.mktemp("evalruns")
     shutil.copytree(mnist_classifiers, out / "classifiers")
-    for name, loss in (("bce", "bce"), ("ls", "lsgan")):
+    # The LSGAN run also keeps a moving average of G (ema_decay): its samples come from that.
+    for name, loss, ema in (("bce", "bce", 0), ("ls", "lsgan", 0.9)):
         res = run_cli(
             "train",
             "--steps",
@@ -45,6 +46,8 @@ def eval_runs(tmp_path_factory, mnist_classifiers) -> Path:
             "model.d_hidden=[128, 64]",
             "--set",
             f"loss.kind={loss}",
+            "--set",
+            f"model.ema_decay={ema}",
             "--set",
             "log.eval_every=20",
             "--set",
@@ -71,6 +74,27 @@ def test_eval_json_has_every_key(eval_runs: Path):
     out = json.loads(res.stdout)
     assert KEYS <= out.keys() and out["n"] == 600 and out["step"] == 40
     assert len(out["class_counts"]) == 10 and sum(out["class_counts"]) == 600
+
+
+def test_eval_and_sample_use_the_average_unless_raw(eval_runs: Path, tmp_path: Path):
+    recs = [json.loads(x) for x in (eval_runs / "ls" / "metrics.jsonl").read_text().splitlines()]
+    assert {r["generator"] for r in recs if r["type"] in ("eval", "samples")} == {"ema"}
+    runs = {
+        raw: json.loads(run_cli("eval", str(eval_runs / "ls"), "--n", "300", "--json", *raw).stdout)
+        for raw in ((), ("--raw",))
+    }
+    assert runs[()]["generator"] == "ema" and runs[("--raw",)]["generator"] == "live"
+    assert runs[()]["fid"] != runs[("--raw",)]["fid"]
+    plain = json.loads(run_cli("eval", str(eval_runs / "bce"), "--n", "300", "--json").stdout)
+    assert plain["generator"] == "live"  # a run without the average has only G
+    ema_npz, raw_npz = tmp_path / "ema.npz", tmp_path / "raw.npz"
+    res = run_cli("sample", str(eval_runs / "ls"), "--n", "8", "--out", str(ema_npz))
+    assert res.returncode == 0 and "from the EMA generator" in res.stdout
+    res = run_cli("sample", str(eval_runs / "ls"), "--n", "8", "--out", str(raw_npz), "--raw")
+    assert res.returncode == 0 and "from the live generator" in res.stdout
+    import numpy as np
+
+    assert not np.array_equal(np.load(ema_npz)["images"], np.load(raw_npz)["images"])
 
 
 def test_eval_table_and_the_inception_error(eval_runs: Path, tmp_path: Path, monkeypatch):

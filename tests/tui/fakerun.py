@@ -59,8 +59,11 @@ def make_run(
     collapse: bool = False,
     toy: bool = False,
     state: str = "finished",
+    ema: bool = False,
 ) -> Path:
-    """A run directory as the trainer and recorder write it: events through the schema."""
+    """A run directory as the trainer and recorder write it: events through the schema.
+    `ema`: its samples and evaluations come from G's moving average."""
+    source = "ema" if ema else "live"
     run = root / name
     rd = RunDir(run)
     rd.create()
@@ -123,6 +126,7 @@ def make_run(
                 class_entropy=round(normalised_entropy(counts), 4),
                 classes_covered=sum(1 for c in counts if c),
                 n=1000,
+                generator=source,
             )
         )
     for k, s in enumerate(range(100, steps + 1, 100)):  # periodic evaluations
@@ -142,6 +146,7 @@ def make_run(
                 coverage=0.08 if fall else 0.4 + 0.05 * k,
                 class_kl=0.1,
                 n=2000,
+                generator=source,
             )
         )
     events.append(ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0))

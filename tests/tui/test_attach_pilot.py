@@ -144,6 +144,15 @@ async def test_quality_panel_shows_the_fid_trend_and_latest_values(tmp_path: Pat
         assert "step 400" in panel.border_title and "n=2000" in panel.border_title
 
 
+async def test_panels_say_when_they_show_the_ema_generator(tmp_path: Path):
+    for ema in (False, True):
+        app = Dashboard(attach=make_run(tmp_path, name=f"run-{ema}", ema=ema))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            for panel in ("#samples", "#quality"):
+                assert ("EMA G" in app.query_one(panel).border_title) is ema
+
+
 async def test_falling_coverage_raises_the_collapse_alarm(tmp_path: Path):
     run = make_run(tmp_path, collapse=True)
     app = Dashboard(attach=run)
