@@ -177,6 +177,23 @@ def speed_cost(name: str, overrides: tuple[str, ...], steps: int, root: Path) ->
     sys.stdout.flush()
 
 
+def additions(preset: Preset) -> list[tuple[str, list[str]]]:
+    """The options the preset leaves off, each switched on on its own (what it would buy)."""
+    out = []
+    if preset.model.ema_decay == 0:
+        out.append(("+ EMA 0.999", ["model.ema_decay=0.999"]))
+    if not preset.train.augment:
+        out.append(("+ DiffAugment translation", ['train.augment=["translation"]']))
+        out.append(("+ DiffAugment cutout", ['train.augment=["cutout"]']))
+    if not preset.model.spectral_norm:
+        out.append(("+ spectral norm on D", ["model.spectral_norm=true"]))
+    if preset.loss.r1_gamma == 0:
+        out.append(("+ R1, gamma 1", ["loss.r1_gamma=1"]))
+    if preset.loss.kind in ("bce", "lsgan"):
+        out.append(("hinge loss + spectral norm", ["loss.kind=hinge", "model.spectral_norm=true"]))
+    return out
+
+
 def _f(v: Any, digits: int = 3) -> str:
     return "" if v is None else f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
@@ -299,10 +316,12 @@ def main() -> None:
             if not args.no_ablation and curve.label == DEFAULT_PRESET + args.label:
                 base = load_preset(DEFAULT_PRESET, tuple(args.overrides))
                 abl = [curve]
-                for label, sets in ablations(base):
+                for label, sets in ablations(base) + additions(base):
                     p = load_preset(DEFAULT_PRESET, (*args.overrides, *sets))
                     abl.append(train(f"{DEFAULT_PRESET}, {label}", p, root, budget=args.budget))
-                print_table(f"Ablation of {DEFAULT_PRESET}: each option off on its own", abl)
+                print_table(
+                    f"Ablation of {DEFAULT_PRESET}: each of its options off, each other on", abl
+                )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def test_dcgan_generator_shapes_match_the_state_size_comments():
     gan = GAN(preset, 1, torch.device("cpu"))
     z = torch.randn(2, 100)
     x = gan.G.net[0](z.view(2, 100, 1, 1))
-    assert x.shape == (2, 256, 7, 7)
+    assert x.shape == (2, 128, 7, 7)  # base 32: 4 x 32 channels at 7x7
     assert gan.D(gan.generate(z)).shape == (2,)
 
 

@@ -95,9 +95,11 @@ class SamplePanel(ViewPanel):
     def update_view(self, view) -> None:
         s = view.samples
         which = "fresh samples" if self.fresh else "fixed noise"
-        at = f" @ step {s.step}" if s else ""
-        g = ", EMA G" if s and s.generator == "ema" else ""  # the average, not the live G
-        self.border_title = f"samples: {which}{g}{at}  (f toggles)"
+        if s and s.generator == "ema":  # drawn by G's moving average; short, to fit 80 columns
+            self.border_title = f"{which}, EMA G @ {s.step}  (f)"
+        else:
+            at = f" @ step {s.step}" if s else ""
+            self.border_title = f"samples: {which}{at}  (f toggles)"
         super().update_view(view)
 
     def toggle(self) -> bool:
