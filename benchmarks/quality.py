@@ -64,27 +64,26 @@ def train(
             if e.img_per_s is not None:
                 rates.append(e.img_per_s)
             while pending and e.time >= pending[0]:
-                snaps.append((e.time, e.step, _snapshot(trainer.gan)))
-                pending.pop(0)
+                snaps.append((e.time, e.step, _snapshot(trainer.gan), pending.pop(0)))
             if budget is not None and e.time >= budget:
                 res.steps = e.step
                 stream.close()  # the budget is spent: end here, as a stop would
                 break
         elif isinstance(e, ev.Finished):
             res.steps = e.step
-        elif isinstance(e, ev.Failed):
-            raise SystemExit(f"{label}: {e.error}")
+        elif isinstance(e, ev.Failed):  # a data set that is not here (faces, FashionMNIST)
+            raise TuiGanError(e.error)
     res.wall = time.perf_counter() - t0
     res.img_s = statistics.median(rates[1:] or rates or [0.0])
     final = _snapshot(trainer.gan)
     res.metrics = score(preset, final, root)
-    res.marks = [(t, s, score(preset, snap, root)) for t, s, snap in snaps]
+    res.marks = [(t, s, score(preset, snap, root)) for t, s, snap, _ in snaps]
     if marks and (not snaps or snaps[-1][1] != res.steps):
         res.marks.append((trainer.elapsed(), res.steps, res.metrics))
     if grids is not None:  # the fixed-noise grid as the dashboard draws it, at each mark
         grids.mkdir(parents=True, exist_ok=True)
-        for t, s, snap in [*snaps, (trainer.elapsed(), res.steps, final)]:
-            name = "final" if s == res.steps else f"{t:.0f}s"
+        for *_, snap, mark in [*snaps, (0, res.steps, final, None)]:
+            name = "final" if mark is None else f"{mark:.0f}s"  # names a rerun overwrites
             write_grid(preset, snap, trainer.fixed_noise, grids / f"{label}-{name}.png")
     return res
 

@@ -149,7 +149,7 @@ async def test_panels_say_when_they_show_the_ema_generator(tmp_path: Path):
         app = Dashboard(attach=make_run(tmp_path, name=f"run-{ema}", ema=ema))
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            for panel in ("#samples", "#quality"):
+            for panel in ("#samples", "#quality", "#classes"):
                 assert ("EMA G" in app.query_one(panel).border_title) is ema
 
 

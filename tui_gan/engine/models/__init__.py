@@ -58,8 +58,9 @@ def build_models_checked(
     with torch.device("meta"):
         g, d = build_models(preset, channels)
     n_g, n_d = (sum(p.numel() for p in m.parameters()) for m in (g, d))
-    # fp32 weights; training adds gradients and Adam's two moments (4x in all).
-    need = (n_g + n_d) * 4 * (4 if training else 1)
+    # fp32 weights; training adds gradients and Adam's two moments (4x in all), and a
+    # moving average of G one more copy of G.
+    need = (n_g + n_d) * 4 * (4 if training else 1) + (n_g * 4 if preset.model.ema_decay else 0)
     free = free_memory(device)
     if free is not None and need > free:
         raise UsageError(

@@ -47,6 +47,7 @@ class ClassPanel(ViewPanel):
                 f"classes  H={entropy:.2f}  seen {s.classes_covered}/{len(counts)}"
                 + ("  MODE COLLAPSE" if alarm else "")
                 + (f" ({eval_alarm})" if eval_alarm else "")
+                + ("  EMA G" if s.generator == "ema" else "")  # last: the alarm matters more
             )
         else:
             self.remove_class("alarm")
