@@ -32,6 +32,7 @@ MARKS = (30.0, 60.0, 120.0)
 class Result:
     label: str
     preset: Preset
+    variant: bool = False  # a row beside the presets (n_z), not a preset at its defaults
     steps: int = 0
     wall: float = 0.0  # the whole run as `tui-gan train` spends it, periodic evals included
     img_s: float = 0.0  # median over log windows after the first
@@ -56,11 +57,13 @@ def train(
     spec = RunSpec(preset, root / label, classifier_dir=root / "classifiers", device="cpu")
     trainer = Trainer(spec)
     res, rates, snaps = Result(label, preset), [], []
+    end = 0.0  # training time at the last step; trainer.elapsed() would count the scoring
     pending = sorted(marks)
     t0 = time.perf_counter()
     stream = Recorder(spec).record(trainer.run())
     for e in stream:
         if isinstance(e, ev.StepMetrics):
+            end = e.time
             if e.img_per_s is not None:
                 rates.append(e.img_per_s)
             while pending and e.time >= pending[0]:
@@ -70,7 +73,7 @@ def train(
                 stream.close()  # the budget is spent: end here, as a stop would
                 break
         elif isinstance(e, ev.Finished):
-            res.steps = e.step
+            res.steps, end = e.step, e.time
         elif isinstance(e, ev.Failed):  # a data set that is not here (faces, FashionMNIST)
             raise TuiGanError(e.error)
     res.wall = time.perf_counter() - t0
@@ -79,7 +82,7 @@ def train(
     res.metrics = score(preset, final, root)
     res.marks = [(t, s, score(preset, snap, root)) for t, s, snap, _ in snaps]
     if marks and (not snaps or snaps[-1][1] != res.steps):
-        res.marks.append((trainer.elapsed(), res.steps, res.metrics))
+        res.marks.append((end, res.steps, res.metrics))
     if grids is not None:  # the fixed-noise grid as the dashboard draws it, at each mark
         grids.mkdir(parents=True, exist_ok=True)
         for *_, snap, mark in [*snaps, (0, res.steps, final, None)]:
@@ -287,22 +290,21 @@ def main() -> None:
                 curve = r
         for spec in args.variants:
             name, _, kv = spec.partition(":")
-            rows.append(
-                train(
-                    f"{name} {kv}",
-                    load_preset(name, (*args.overrides, kv)),
-                    root,
-                    budget=args.budget,
-                )
-            )
+            try:
+                p = load_preset(name, (*args.overrides, kv))
+                rows.append(train(f"{name} {kv}", p, root, budget=args.budget))
+            except TuiGanError as err:
+                print(f"{name} {kv}: skipped ({err})")
+                continue
+            rows[-1].variant = True
         print_table("Presets at their defaults", rows)
         if args.speed_steps:
             print("\n## What the new options cost in img/s (EMA, DiffAugment, SN, R1 all off)\n")
             print("| preset | img/s with | img/s without | change |")
             print("|---|---|---|---|")
             for r in rows:
-                if " " not in r.label:  # the presets, not the variants
-                    speed_cost(r.label, tuple(args.overrides), args.speed_steps, root)
+                if not r.variant:
+                    speed_cost(r.preset.name, tuple(args.overrides), args.speed_steps, root)
         if curve is not None:
             print(f"\n## {curve.label}: FID over training time\n")
             print("| time s | step | FID | precision | recall | coverage | smallest class |")

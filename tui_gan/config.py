@@ -269,7 +269,8 @@ class TrainConfig(_Section):
     """Discriminator updates per generator update."""
     augment: Augment = ()
     """DiffAugment policy for D's inputs, real and fake alike: any of color, translation,
-    cutout (Zhao et al. 2020); [] = off. Images only."""
+    cutout (Zhao et al. 2020); [] = off. Images only. R1 differentiates through it; the
+    wgan-gp penalty is taken at un-augmented points between real and fake."""
 
 
 class LogConfig(_Section):

@@ -170,5 +170,7 @@ def run_compare(runs: list[Path]) -> None:
                 f"[bold green]{text}*[/]" if v is not None and v == best.get(col) else text
             )
         name = escape(one_line(run.name))
-        table.add_row(name, str(m.get("step", "?")), *cells, str(m.get("n", "?")), source)
+        g = "EMA G" if m.get("generator") == "ema" else "G"  # an average scores apart from G
+        row = (str(m.get("step", "?")), *cells, str(m.get("n", "?")), f"{source}, {g}")
+        table.add_row(name, *row)
     Console().print(table)

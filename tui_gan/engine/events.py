@@ -208,6 +208,7 @@ class Toy1DSnapshot(Event):
     x_grid: list[float]
     d_curve: list[float]
     n: int | None = None
+    generator: Generator = "live"  # which G drew fake_hist (D is always the live one)
 
     def consistent(self) -> bool:
         bins = len(self.bin_edges) - 1

@@ -110,7 +110,8 @@ class GAN:
         d = min(self.ema_decay, (1 + t) / (10 + t))
         ema_p = list(self.G_ema.parameters())
         torch._foreach_lerp_(ema_p, [p.detach() for p in self.G.parameters()], 1.0 - d)
-        # BatchNorm's running statistics are copied, not averaged (StyleGAN, BigGAN do this).
+        # BatchNorm's running statistics are copied from G, not averaged, as StyleGAN2 does
+        # (BigGAN instead re-estimates "standing" statistics for the averaged weights).
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b)
         self.ema_updates = t + 1

@@ -419,6 +419,7 @@ class Trainer:
             fake_hist=_rounded(fake_h),
             x_grid=_rounded(xs),
             d_curve=_rounded(d_curve),
+            generator="ema" if self.gan.sampling_ema else "live",
         )
 
     def _checkpoint(self) -> ev.CheckpointSaved:

@@ -17,7 +17,8 @@ class ToyPanel(ViewPanel):
 
     def update_view(self, view) -> None:
         if view.toy:
-            self.border_title = f"1-D @ step {view.toy.step}: real vs generated, D(x)"
+            g = " (EMA G)" if view.toy.generator == "ema" else ""
+            self.border_title = f"1-D @ step {view.toy.step}: real vs generated{g}, D(x)"
         super().update_view(view)
 
     def render(self) -> Text:
