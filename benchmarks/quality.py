@@ -164,14 +164,14 @@ def img_per_s(preset: Preset, root: Path) -> float:
 
 
 def speed_cost(name: str, overrides: tuple[str, ...], steps: int, root: Path) -> None:
-    """img/s with the preset's options and with them all off, alternated (on, off, on, off)
-    so drift on a shared machine hits both alike."""
+    """img/s with the preset's options and with them all off, alternated three times (on,
+    off, on, off, ...) so drift on a shared machine hits both alike."""
     sets = (*overrides, f"train.steps={steps}", "log.log_every=25")
     on, off = load_preset(name, sets), load_preset(name, (*sets, *OFF))
     if on == off:
         return
     a, b = [], []
-    for _ in range(2):
+    for _ in range(3):
         a.append(img_per_s(on, root))
         b.append(img_per_s(off, root))
     ra, rb = statistics.median(a), statistics.median(b)
@@ -244,7 +244,10 @@ def main() -> None:
     )
     parser.add_argument("--no-ablation", action="store_true")
     parser.add_argument(
-        "--speed-steps", type=int, default=300, help="steps per img/s run (0: no speed table)"
+        "--only-speed", action="store_true", help="only the img/s table, for --presets"
+    )
+    parser.add_argument(
+        "--speed-steps", type=int, default=400, help="steps per img/s run (0: no speed table)"
     )
     parser.add_argument(
         "--variants",
@@ -263,6 +266,12 @@ def main() -> None:
         "against the 4,000 real training digits, classifier FID"
     )
     marks = tuple(float(m) for m in (args.marks or "30,60,120").split(",") if m)
+    if args.only_speed:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("| preset | img/s with | img/s without | change |\n|---|---|---|---|")
+            for name in args.presets or [p.name for p in list_presets()]:
+                speed_cost(name, tuple(args.overrides), args.speed_steps, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         rows, curve = [], None

@@ -20,6 +20,7 @@ SMALL = ("model.g_hidden=[16]", "model.d_hidden=[16]")
 
 
 def make(*overrides: str) -> GAN:
+    """A small mnist-mlp (its preset keeps an average: ema_decay 0.999, every 4 steps)."""
     torch.manual_seed(0)
     return GAN(load_preset("mnist-mlp", (*SMALL, *overrides)), 1, torch.device("cpu"))
 
@@ -42,9 +43,9 @@ def test_decay_0_samples_from_the_raw_g():
 
 
 def test_the_average_follows_its_warmed_up_decay():
-    """After t updates the decay is min(decay, (1+t)/(10+t)): 0.1 first, so the average
+    """After t steps the decay is min(decay, (1+t)/(10+t)): 0.1 first, so the average
     starts next to G instead of at the random init."""
-    gan = make("model.ema_decay=0.999")
+    gan = make("model.ema_decay=0.999", "model.ema_every=1")
     assert gan.G_ema is not None
     ema_before = [p.clone() for p in gan.G_ema.parameters()]
     train(gan, 1)
@@ -63,6 +64,19 @@ def test_the_average_follows_its_warmed_up_decay():
         assert torch.equal(b_ema, b)
 
 
+def test_updating_every_k_steps_applies_the_decay_to_the_power_k():
+    gan = make("model.ema_decay=0.999", "model.ema_every=4")
+    train(gan, 4)  # steps t = 0..3: one update, at the last, with d = (4/13)^4
+    ema_before = [p.clone() for p in gan.G_ema.parameters()]
+    train(gan, 3)
+    assert all(torch.equal(a, b) for a, b in zip(ema_before, gan.G_ema.parameters(), strict=True))
+    train(gan, 1)  # t = 7: d = (8/17)^4
+    d = (8 / 17) ** 4
+    for e0, e1, g in zip(ema_before, gan.G_ema.parameters(), gan.G.parameters(), strict=True):
+        assert torch.allclose(e1, d * e0 + (1 - d) * g.detach(), atol=1e-6)
+    assert gan.ema_updates == 8
+
+
 def test_samples_come_from_the_average_unless_raw():
     gan = make("model.ema_decay=0.99")
     train(gan, 5)
@@ -78,7 +92,13 @@ def mnist_spec(tmp_path: Path, name: str, steps: int, classifiers: Path) -> RunS
     preset = validate(
         {
             "data": {"name": "mnist"},
-            "model": {"family": "mlp", "g_hidden": [16], "d_hidden": [16], "ema_decay": 0.95},
+            "model": {
+                "family": "mlp",
+                "g_hidden": [16],
+                "d_hidden": [16],
+                "ema_decay": 0.95,
+                "ema_every": 2,
+            },
             "train": {"steps": steps, "batch_size": 16, "augment": ["translation", "cutout"]},
             "log": {"log_every": 1, "sample_every": 3, "checkpoint_every": 3},
         },
@@ -97,6 +117,7 @@ def test_resume_equals_straight_with_ema_and_augmentation(tmp_path: Path, mnist_
     list(run(half))
     state = load_run_checkpoint(half.run_dir / "last.pt")
     assert state["ema_updates"] == 3 and set(state["G_ema"]) == set(state["G"])
+    # ema_every = 2: the halves cut between two updates, and resume still lands on them.
     full = mnist_spec(tmp_path, "unused", 6, mnist_classifiers).preset
     resumed = list(run(RunSpec(full, half.run_dir, half.run_dir / "last.pt", resume_state=state)))
 
@@ -114,7 +135,7 @@ def test_resume_equals_straight_with_ema_and_augmentation(tmp_path: Path, mnist_
 
 
 def test_a_checkpoint_without_an_average_starts_it_at_g():
-    old = make()
+    old = make("model.ema_decay=0")
     train(old, 2)
     new = make("model.ema_decay=0.999")
     new.load_state_dict(old.state_dict())

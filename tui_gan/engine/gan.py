@@ -43,8 +43,8 @@ class GAN:
         self.loss = GanLoss(lc.kind, lc.label_smoothing, lc.gp_weight, lc.r1_gamma)
         self.augment = preset.train.augment
         # G_ema: the moving average of G's weights; samples come from it unless use_ema is off.
-        self.ema_decay = preset.model.ema_decay
-        self.ema_updates = 0
+        self.ema_decay, self.ema_every = preset.model.ema_decay, preset.model.ema_every
+        self.ema_updates = 0  # G steps the average has seen (it is updated every ema_every)
         self.G_ema: torch.nn.Module | None = None
         if self.ema_decay > 0:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
@@ -102,19 +102,23 @@ class GAN:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        """G_ema <- d * G_ema + (1 - d) * G, with d warmed up from 0.1 (after t updates,
-        min(decay, (1+t)/(10+t))) so the average follows G early instead of dragging the
-        random init along for ~1/(1-decay) steps. One fused lerp: no host sync."""
+        """Every ema_every steps, G_ema <- d^k * G_ema + (1 - d^k) * G for k = ema_every, with
+        d warmed up from 0.1 (after t steps, min(decay, (1+t)/(10+t))) so the average follows
+        G early instead of dragging the random init along for ~1/(1-decay) steps. One fused
+        lerp: no host sync."""
         assert self.G_ema is not None
         t = self.ema_updates
-        d = min(self.ema_decay, (1 + t) / (10 + t))
+        self.ema_updates = t + 1
+        k = self.ema_every
+        if (t + 1) % k:
+            return
+        d = min(self.ema_decay, (1 + t) / (10 + t)) ** k
         ema_p = list(self.G_ema.parameters())
         torch._foreach_lerp_(ema_p, [p.detach() for p in self.G.parameters()], 1.0 - d)
         # BatchNorm's running statistics are copied from G, not averaged, as StyleGAN2 does
         # (BigGAN instead re-estimates "standing" statistics for the averaged weights).
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b)
-        self.ema_updates = t + 1
 
     @torch.no_grad()
     def generate(self, z: Tensor) -> Tensor:
