@@ -24,7 +24,7 @@ def load_gan(target: str, device: str = "auto", raw: bool = False) -> GAN:
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
     gan = GAN(preset, channels=1, device=pick_device(device), training=False)
-    kept = ("G", "D", "G_ema", "ema_updates")
+    kept = ("G", "D", "G_ema", "ema_updates", "d_updates")
     gan.load_state_dict({k: state[k] for k in kept if k in state}, source=str(path))
     gan.use_ema = not raw
     return gan

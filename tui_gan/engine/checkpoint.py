@@ -150,6 +150,7 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
     "elapsed": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "G_ema": _is_tensor_dict,
     "ema_updates": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
+    "d_updates": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
 }
 
 

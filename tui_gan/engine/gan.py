@@ -41,6 +41,8 @@ class GAN:
         self.opt_d = _adam(self.D.parameters(), preset.optim.d)
         lc = preset.loss
         self.loss = GanLoss(lc.kind, lc.label_smoothing, lc.gp_weight, lc.r1_gamma)
+        self.r1_every = lc.r1_every
+        self.d_updates = 0  # D steps so far: the lazy R1 falls on every r1_every-th
         self.augment = preset.train.augment
         # G_ema: the moving average of G's weights; samples come from it unless use_ema is off.
         self.ema_decay, self.ema_every = preset.model.ema_decay, preset.model.ema_every
@@ -71,13 +73,16 @@ class GAN:
         D.train()
         for k in range(self.d_steps):
             real = real_batch(k)
-            if loss.needs_real_grad:
+            r1_now = loss.needs_real_grad and self.d_updates % self.r1_every == 0
+            if r1_now:
                 real = real.detach().requires_grad_(True)
             fake = G(self.sample_z(real.shape[0], generator))
             real_out = D(self._aug(real, generator))
             fake_out = D(self._aug(fake.detach(), generator))
             loss_d = loss.d_loss(real_out, fake_out)
-            penalty = loss.penalty(D, real, real_out, fake, generator)
+            r1_scale = self.r1_every if r1_now else 0
+            penalty = loss.penalty(D, real, real_out, fake, generator, r1_scale)
+            self.d_updates += 1
             if penalty is not None:
                 loss_d = loss_d + penalty
             self.opt_d.zero_grad(set_to_none=True)
@@ -149,6 +154,8 @@ class GAN:
         if self.G_ema is not None:
             state["G_ema"] = self.G_ema.state_dict()
             state["ema_updates"] = self.ema_updates
+        if self.loss.r1_gamma > 0:
+            state["d_updates"] = self.d_updates
         return state
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
@@ -161,6 +168,7 @@ class GAN:
                 # A checkpoint from before EMA was switched on starts the average at its G.
                 self.G_ema.load_state_dict(state.get("G_ema", state["G"]))
                 self.ema_updates = int(state.get("ema_updates", 0))
+            self.d_updates = int(state.get("d_updates", 0))
             if "opt_g" in state:
                 self.opt_g.load_state_dict(state["opt_g"])
                 self.opt_d.load_state_dict(state["opt_d"])

@@ -50,14 +50,21 @@ class GanLoss:
         return self.r1_gamma > 0
 
     def penalty(
-        self, D: nn.Module, real: Tensor, real_out: Tensor, fake: Tensor, generator
+        self,
+        D: nn.Module,
+        real: Tensor,
+        real_out: Tensor,
+        fake: Tensor,
+        generator,
+        r1_scale: float = 1.0,
     ) -> Tensor | None:
-        """The regularisers added to D's loss, or None when there are none."""
+        """The regularisers added to D's loss, or None when there are none. `r1_scale` weighs
+        R1 on this step: 0 skips it, k stands for the k - 1 steps a lazy R1 skipped."""
         terms = []
         if self.kind == "wgan-gp" and self.gp_weight > 0:
             terms.append(self.gp_weight * gradient_penalty(D, real.detach(), fake, generator))
-        if self.r1_gamma > 0:
-            terms.append(0.5 * self.r1_gamma * r1_penalty(real, real_out))
+        if self.r1_gamma > 0 and r1_scale > 0:
+            terms.append(0.5 * self.r1_gamma * r1_scale * r1_penalty(real, real_out))
         return sum(terms) if terms else None  # type: ignore[return-value]
 
     def d_output(self, out: Tensor) -> Tensor:
