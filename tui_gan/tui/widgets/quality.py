@@ -18,8 +18,10 @@ class QualityPanel(ViewPanel):
     def update_view(self, view) -> None:
         e = view.last_eval
         if e:
-            g = ", EMA G" if e.generator == "ema" else ""
-            self.border_title = f"quality @ step {e.step}  (n={e.n or '?'}{g})"
+            if e.generator == "ema":  # shorter, so "EMA G" survives an 80-column screen
+                self.border_title = f"quality @ {e.step}  (n={e.n or '?'}, EMA G)"
+            else:
+                self.border_title = f"quality @ step {e.step}  (n={e.n or '?'})"
         super().update_view(view)
 
     def render(self) -> Text:
