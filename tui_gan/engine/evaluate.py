@@ -91,7 +91,7 @@ def evaluate(
     """One evaluation: every metric with the sample sizes it used, and which G drew them."""
     g = torch.Generator(gan.device).manual_seed(seed)
     fake = gan.generate(gan.sample_z(n, g))
-    source = "ema" if gan.sampling_ema else "live"
+    source = gan.generator
     if ctx.toy:
         real = ctx.target.sample(n, torch.Generator().manual_seed(seed + 1), torch.device("cpu"))
         return {**M.w1_ks(real.numpy(), fake.float().cpu().numpy()), "n": n, "generator": source}

@@ -57,6 +57,11 @@ class GAN:
         """Whether generate() draws from the EMA generator (else from the live G)."""
         return self.G_ema is not None and self.use_ema
 
+    @property
+    def generator(self) -> str:
+        """Which G draws the samples, as records name it: "ema" or "live"."""
+        return "ema" if self.sampling_ema else "live"
+
     def _aug(self, x: Tensor, generator: torch.Generator) -> Tensor:
         return diff_augment(x, self.augment, generator) if self.augment else x
 

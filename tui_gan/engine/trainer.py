@@ -368,7 +368,7 @@ class Trainer:
             nrow=nrow,
             fresh=self.rd.relative(fresh_path),
             fresh_nrow=fresh_nrow,
-            generator="ema" if self.gan.sampling_ema else "live",
+            generator=self.gan.generator,
             **counted,
         )
 
@@ -419,7 +419,7 @@ class Trainer:
             fake_hist=_rounded(fake_h),
             x_grid=_rounded(xs),
             d_curve=_rounded(d_curve),
-            generator="ema" if self.gan.sampling_ema else "live",
+            generator=self.gan.generator,
         )
 
     def _checkpoint(self) -> ev.CheckpointSaved:
