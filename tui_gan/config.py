@@ -174,7 +174,9 @@ Name = Annotated[str, BeforeValidator(_name)]
 Augment = Annotated[tuple[str, ...], BeforeValidator(_policy)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
-Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d"]
+Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d", "cmlp", "cdcgan"]
+FAMILIES = ("mlp", "dcgan", "faces-dcgan", "toy1d", "cmlp", "cdcgan")
+CLASS_COUNTS = {"mnist": 10, "fashion-mnist": 10}  # labelled data sets: what cmlp/cdcgan need
 LossKind = Literal["bce", "bce-saturating", "lsgan", "hinge", "wgan-gp"]
 LatentDist = Literal["normal", "uniform"]
 Target1D = Literal["sine", "mixture", "gaussian"]
@@ -205,8 +207,9 @@ class DataConfig(_Section):
 class ModelConfig(_Section):
     """Generator and discriminator architecture."""
 
-    family: Annotated[Family, _choice("mlp", "dcgan", "faces-dcgan", "toy1d")] = "mlp"
-    """mlp, dcgan (28x28 conv), faces-dcgan (Linear to 128x6x6, up to 24x24), toy1d."""
+    family: Annotated[Family, _choice(*FAMILIES)] = "mlp"
+    """mlp, dcgan (28x28 conv), faces-dcgan (Linear to 128x6x6, up to 24x24), toy1d, and the
+    conditional cmlp and cdcgan (G and D also see the class; labelled data sets only)."""
     latent_dim: Width = 100
     """Size of z."""
     latent_dist: Annotated[LatentDist, _choice("normal", "uniform")] = "normal"
@@ -215,6 +218,8 @@ class ModelConfig(_Section):
     """Hidden widths of G (mlp, toy1d) or base channel count first (conv families)."""
     d_hidden: Sizes = (512, 256)
     """Hidden widths of D (mlp, toy1d) or base channel count first (conv families)."""
+    embed_dim: Annotated[int, _int_in(1, 4096)] = 10
+    """cmlp, cdcgan: size of the label embedding joined to z at G's input."""
     leak: UnitFloat = 0.2
     """Negative slope of LeakyReLU."""
     spectral_norm: bool = False
@@ -329,8 +334,13 @@ class Preset(_Section):
             raise PydanticCustomError("expected", "data.image_size = 24 for faces-dcgan")
         if self.data.name in ("mnist", "fashion-mnist") and self.data.image_size != 28:
             raise PydanticCustomError("expected", "data.image_size = 28 for MNIST data sets")
-        if self.model.family == "dcgan" and self.data.image_size != 28:
-            raise PydanticCustomError("expected", "data.image_size = 28 for dcgan")
+        if self.model.family in ("cmlp", "cdcgan") and self.data.name not in CLASS_COUNTS:
+            raise PydanticCustomError(
+                "expected",
+                f"data.name mnist or fashion-mnist for {self.model.family} (it needs labels)",
+            )
+        if self.model.family in ("dcgan", "cdcgan") and self.data.image_size != 28:
+            raise PydanticCustomError("expected", f"data.image_size = 28 for {self.model.family}")
         return self
 
 

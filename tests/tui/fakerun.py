@@ -60,16 +60,21 @@ def make_run(
     toy: bool = False,
     state: str = "finished",
     ema: bool = False,
+    conditional: bool = False,
 ) -> Path:
     """A run directory as the trainer and recorder write it: events through the schema.
-    `ema`: its samples and evaluations come from G's moving average."""
+    `ema`: its samples and evaluations come from G's moving average. `conditional`: a cdcgan
+    run whose G ignores class 7 (conditional accuracy 0.2 there)."""
     source = "ema" if ema else "live"
     run = root / name
     rd = RunDir(run)
     rd.create()
     rd.write_format()
     (run / "preset.toml").write_text(
-        PRESET.format(dataset="toy1d" if toy else "mnist", family="toy1d" if toy else "mlp")
+        PRESET.format(
+            dataset="toy1d" if toy else "mnist",
+            family="toy1d" if toy else "cdcgan" if conditional else "mlp",
+        )
     )
     events: list[ev.Event] = [ev.RunStarted(step=0, total_steps=1000, device="cpu", time=0.0)]
     for s in range(10, steps + 1, 10):
@@ -114,6 +119,9 @@ def make_run(
             if collapse
             else [98, 112, 95, 101, 99, 90, 104, 100, 97, 104]
         )
+        # The checkpoint's latent walks: 4 rows of 8 steps (digits stand in for them).
+        save_grid(digits(32), rd.samples / "interp.png", nrow=8)
+        accuracy = [0.95, 0.99, 0.9, 0.88, 0.93, 0.85, 0.97, 0.2, 0.9, 0.91]
         events.append(
             ev.Samples(
                 step=steps,
@@ -122,6 +130,7 @@ def make_run(
                 path=rd.relative(rd.sample_path(steps)),
                 nrow=8,
                 fresh_nrow=8,
+                cond_accuracy=accuracy if conditional else None,
                 class_counts=counts,
                 class_entropy=round(normalised_entropy(counts), 4),
                 classes_covered=sum(1 for c in counts if c),
@@ -149,7 +158,10 @@ def make_run(
                 generator=source,
             )
         )
-    events.append(ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0))
+    interp = {} if toy else {"interp": "samples/interp.png", "interp_steps": 8}
+    events.append(
+        ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0, **interp)
+    )
     if state != "running":
         events.append(ev.Finished(step=steps, state=state, time=10.0, img_per_s=2560.0))
     for event in events:

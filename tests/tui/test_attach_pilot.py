@@ -159,3 +159,49 @@ async def test_falling_coverage_raises_the_collapse_alarm(tmp_path: Path):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert "coverage fell" in app.query_one("#classes").border_title
+
+
+async def test_a_conditional_run_shows_accuracy_per_class_and_the_ignored_class(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path, conditional=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        panel = app.query_one("#classes")
+        assert panel.has_class("alarm")
+        assert "IGNORED: 7" in panel.border_title and "hit 85%" in panel.border_title
+        text = text_of(app, "#classes")
+        assert "99%" in text and "20%" in text  # class 1 and the ignored class 7
+
+
+async def test_i_shows_the_latent_walks_full_width_and_back(tmp_path: Path):
+    app = Dashboard(attach=make_run(tmp_path))
+    async with app.run_test(size=(130, 30)) as pilot:
+        await settle(pilot)
+        samples = app.query_one("#samples")
+        await pilot.press("i")
+        await pilot.pause(0.1)
+        assert "latent walks" in samples.border_title and "checkpoint 400" in samples.border_title
+        assert app.query_one("#left").has_class("hidden")  # the strip takes the width
+        rows = [strip.text for strip in samples.strips()]
+        # 8 steps side by side: with the panel's 128 columns each tile is drawn 2x smaller
+        # (14 px, 15 with the gap), so one strip row is 8 * 15 - 1 = 119 cells of pixels; in
+        # half the width (the left column shown) it would be 9 px tiles, 79 cells.
+        assert "▀" * 100 in rows[0]
+        assert "latent walks" in text_of(app, "#events")
+        await pilot.press("i")
+        await pilot.pause(0.1)
+        assert "latent walks" not in samples.border_title
+        assert not app.query_one("#left").has_class("hidden")
+
+
+async def test_i_on_a_run_without_walks_says_so(tmp_path: Path):
+    run = make_run(tmp_path)
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    (run / "metrics.jsonl").write_text(
+        "\n".join(ln.replace('"interp"', '"x_interp"') for ln in lines) + "\n"
+    )
+    app = Dashboard(attach=run)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause(0.1)
+        assert "no latent walks yet" in text_of(app, "#samples")

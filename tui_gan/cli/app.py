@@ -235,6 +235,68 @@ def sample(
     run_sample(target, n, seed, out, device.value if device else "auto", raw)
 
 
+ImageOutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="FILE.png or FILE.npz; without it, drawn in the terminal."),
+]
+
+
+@app.command()
+def grid(
+    target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
+    rows: Annotated[int, typer.Option("--rows", min=1, max=100, help="Rows (one z each).")] = 8,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
+    out: ImageOutOpt = None,
+    device: DeviceOpt = None,
+    raw: RawOpt = False,
+) -> None:
+    """The noise-by-class grid: each row one fixed z, each column a class (conditional runs);
+    an unconditional run gives rows of 10 samples. The NPZ holds `images` (uint8, row r's
+    class c at index r * classes + c) and `labels` (-1: no class asked)."""
+    from tui_gan.cli.latent import run_grid
+
+    run_grid(target, rows, seed, out, device.value if device else "auto", raw)
+
+
+class InterpMode(str, Enum):
+    linear = "linear"
+    slerp = "slerp"
+
+
+@app.command()
+def interpolate(
+    target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
+    rows: Annotated[int, typer.Option("--rows", min=1, max=100, help="Walks, one a row.")] = 6,
+    steps: Annotated[
+        int, typer.Option("--steps", min=2, max=100, help="Images along each walk.")
+    ] = 10,
+    t_range: Annotated[
+        str,
+        typer.Option(
+            "--range", help="t from A to B: 0,1 joins the two z; -1,2 extrapolates past both."
+        ),
+    ] = "0,1",
+    mode: Annotated[
+        InterpMode,
+        typer.Option("--mode", help="linear, or slerp (along the sphere, keeps |z| typical)."),
+    ] = InterpMode.linear,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
+    label: Annotated[
+        int | None,
+        typer.Option("--class", min=0, help="Conditional runs: the class of every walk."),
+    ] = None,
+    out: ImageOutOpt = None,
+    device: DeviceOpt = None,
+    raw: RawOpt = False,
+) -> None:
+    """Walk G's latent space: each row goes from one random z to another (t=0 to 1), or past
+    them with --range -1,2. The NPZ holds `images` (uint8, rows*steps) and `t`."""
+    from tui_gan.cli.latent import run_interpolate
+
+    dev = device.value if device else "auto"
+    run_interpolate(target, rows, steps, t_range, mode.value, seed, label, out, dev, raw)
+
+
 def main() -> None:
     """Entry point; a Ctrl-C outside a run (which handles its own) is one line, exit 130."""
     try:

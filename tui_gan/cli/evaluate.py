@@ -61,7 +61,7 @@ def _fmt(key: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if key not in ("fid",) else f"{value:.3f}"
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
+        return " ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in value)
     return str(value)
 
 
@@ -107,6 +107,8 @@ def run_eval(
         "n_real": "real samples in the FID statistics",
         "n_prdc": "samples per side for precision/recall/density/coverage",
         "generator": "ema: G's moving average (model.ema_decay); live: G itself (--raw)",
+        "cond_accuracy": "share of samples the classifier puts in the class G was asked for",
+        "cond_accuracy_per_class": "that share for each class, 0 to 9",
     }
     for key, value in result.items():
         if key in ("checkpoint", "step", "fid_features"):
@@ -143,6 +145,8 @@ def run_compare(runs: list[Path]) -> None:
     rows = [(run, *final_metrics(run)) for run in runs]
     toy = all("w1" in m for _, m, _ in rows)
     columns = TOY_COLUMNS if toy else IMAGE_COLUMNS
+    if any("cond_accuracy" in m for _, m, _ in rows):
+        columns = (*columns, "cond_accuracy")
     best: dict[str, float] = {}
     for col in columns:
         values = [m[col] for _, m, _ in rows if isinstance(m.get(col), int | float)]

@@ -126,6 +126,11 @@ def class_stats(model: LeNet, samples: Tensor, num_classes: int) -> tuple[list[i
     """(counts per class, normalised entropy 0..1, classes seen) for samples in [-1, 1]."""
     from tui_gan.engine.metrics import normalised_entropy
 
-    preds = torch.cat([model(samples[i : i + 500]).argmax(1) for i in range(0, len(samples), 500)])
-    counts = torch.bincount(preds, minlength=num_classes).tolist()
+    counts = torch.bincount(classify(model, samples), minlength=num_classes).tolist()
     return counts, normalised_entropy(counts), sum(1 for c in counts if c > 0)
+
+
+@torch.no_grad()
+def classify(model: LeNet, samples: Tensor) -> Tensor:
+    """The classifier's class for each sample in [-1, 1], in chunks that bound memory."""
+    return torch.cat([model(samples[i : i + 500]).argmax(1) for i in range(0, len(samples), 500)])

@@ -181,8 +181,18 @@ class BatchSource:
     resume exact: batch k of a resumed run is batch k of a straight run.
     """
 
-    def __init__(self, data: ImageData, batch_size: int, seed: int, device: torch.device):
+    def __init__(
+        self,
+        data: ImageData,
+        batch_size: int,
+        seed: int,
+        device: torch.device,
+        labels: bool = False,
+    ):
+        """`labels`: batch() returns (images, labels), for a conditional GAN."""
         self.data, self.batch_size, self.seed, self.device = data, batch_size, seed, device
+        if labels and (data.images is None or data.labels is None):
+            raise DataError(f"{data.name}: a conditional GAN needs labelled images")
         n = len(data)
         if n < batch_size:
             raise DataError(
@@ -195,6 +205,10 @@ class BatchSource:
         self._images = data.images
         if self._images is not None and fits_on_device(self._images.numel(), device):
             self._images = self._images.to(device)
+        self._labels = None
+        if labels:
+            assert data.labels is not None and self._images is not None
+            self._labels = data.labels.to(self._images.device)
         self._loader_iter = None
         self._loader_next = -1
 
@@ -208,13 +222,14 @@ class BatchSource:
         assert self._perm is not None
         return self._perm
 
-    def batch(self, index: int) -> Tensor:
+    def batch(self, index: int) -> Tensor | tuple[Tensor, Tensor]:
         epoch, pos = divmod(index, self.steps_per_epoch)
         if self._images is not None:
             idx = self._order(epoch)[pos * self.batch_size : (pos + 1) * self.batch_size]
-            return to_unit_range(
-                self._images.index_select(0, idx).to(self.device, non_blocking=True)
-            )
+            x = to_unit_range(self._images.index_select(0, idx).to(self.device, non_blocking=True))
+            if self._labels is None:
+                return x
+            return x, self._labels.index_select(0, idx).to(self.device, non_blocking=True)
         return to_unit_range(self._folder_batch(epoch, pos).to(self.device, non_blocking=True))
 
     def _folder_batch(self, epoch: int, pos: int) -> Tensor:

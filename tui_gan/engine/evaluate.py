@@ -90,7 +90,8 @@ def evaluate(
 ) -> dict[str, Any]:
     """One evaluation: every metric with the sample sizes it used, and which G drew them."""
     g = torch.Generator(gan.device).manual_seed(seed)
-    fake = gan.generate(gan.sample_z(n, g))
+    labels = gan.balanced_labels(n)  # conditional: every class n/k times, as asked of G
+    fake = gan.generate(gan.sample_z(n, g), labels)
     source = gan.generator
     if ctx.toy:
         real = ctx.target.sample(n, torch.Generator().manual_seed(seed + 1), torch.device("cpu"))
@@ -119,7 +120,13 @@ def evaluate(
     out.update(M.prdc(real_feats[:m], fake_feats[:m]))
     out["n_prdc"] = m
     if ctx.classifier is not None:
-        preds = torch.cat([ctx.classifier(fake[i : i + 1000]).argmax(1) for i in range(0, n, 1000)])
+        from tui_gan.engine.classifier import classify
+
+        preds = classify(ctx.classifier, fake)
         counts = torch.bincount(preds, minlength=ctx.num_classes).tolist()
         out.update(M.class_metrics(counts, ctx.real_counts))
+        if labels is not None:
+            per_class = M.cond_accuracy(preds.cpu().numpy(), labels.cpu().numpy(), gan.num_classes)
+            out["cond_accuracy_per_class"] = [round(a, 4) for a in per_class]
+            out["cond_accuracy"] = float(np.nanmean(per_class))
     return out

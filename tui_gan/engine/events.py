@@ -189,6 +189,8 @@ class Samples(Event):
     classes_covered: int | None = None
     n: int | None = None
     generator: Generator = "live"  # which G drew them; runs before EMA had only the live one
+    # Conditional runs: for each class, the share of its n/k samples the classifier puts in it.
+    cond_accuracy: list[float] | None = None
 
     def consistent(self) -> bool:
         counted = (self.class_counts, self.class_entropy, self.classes_covered)
@@ -242,6 +244,8 @@ class Evaluated(Event):
     n_real: int | None = None
     n_prdc: int | None = None
     generator: Generator = "live"
+    cond_accuracy: float | None = None  # conditional runs: the mean over classes
+    cond_accuracy_per_class: list[float] | None = None
 
     def consistent(self) -> bool:
         return self.fid is not None or self.w1 is not None
@@ -259,6 +263,9 @@ class CheckpointSaved(Event):
     TYPE = "checkpoint"
     path: RunFile
     time: float | None = None
+    # Image runs: a latent interpolation strip drawn by these weights (rows of interp_steps).
+    interp: RunFile | None = None
+    interp_steps: Positive | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,7 +12,7 @@ from torch import Tensor
 from tui_gan.config import OptimConfig, Preset
 from tui_gan.engine.augment import diff_augment
 from tui_gan.engine.losses import GanLoss
-from tui_gan.engine.models import build_models_checked
+from tui_gan.engine.models import build_models_checked, num_classes
 from tui_gan.errors import CheckpointError
 
 METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
@@ -34,6 +34,8 @@ class GAN:
         self.latent_dim = preset.model.latent_dim
         self.latent_dist = preset.model.latent_dist
         self.d_steps = preset.train.d_steps
+        # Conditional families: G(z, y) and D(x, y); 0 classes for the unconditional ones.
+        self.num_classes = num_classes(preset)
         self.G, self.D = build_models_checked(preset, channels, device, training)
         self.G.to(device)
         self.D.to(device)
@@ -62,6 +64,17 @@ class GAN:
         """Which G draws the samples, as records name it: "ema" or "live"."""
         return "ema" if self.sampling_ema else "live"
 
+    @property
+    def conditional(self) -> bool:
+        return self.num_classes > 0
+
+    def balanced_labels(self, n: int) -> Tensor | None:
+        """0, 1, ..., k-1, 0, 1, ... for n samples of a conditional G (None otherwise): every
+        class equally often, so class counts and FID see the classes as the data has them."""
+        if not self.conditional:
+            return None
+        return torch.arange(n, device=self.device) % self.num_classes
+
     def _aug(self, x: Tensor, generator: torch.Generator) -> Tensor:
         return diff_augment(x, self.augment, generator) if self.augment else x
 
@@ -71,22 +84,28 @@ class GAN:
             return torch.rand(shape, generator=generator, device=generator.device).to(self.device)
         return torch.randn(shape, generator=generator, device=generator.device).to(self.device)
 
-    def step(self, real_batch: Callable[[int], Tensor], generator: torch.Generator) -> Tensor:
-        """d_steps D updates then one G update; returns [loss_d, loss_g, d_real, d_fake]."""
+    def step(self, real_batch: Callable[[int], Any], generator: torch.Generator) -> Tensor:
+        """d_steps D updates then one G update; returns [loss_d, loss_g, d_real, d_fake].
+        `real_batch(k)` is a batch of images, or (images, labels) for a conditional GAN, whose
+        fakes are drawn for the real batch's labels (the data's class frequencies, no extra
+        random draws)."""
         G, D, loss = self.G, self.D, self.loss
         G.train()
         D.train()
         for k in range(self.d_steps):
-            real = real_batch(k)
+            real, y = real_batch(k) if self.conditional else (real_batch(k), None)
             r1_now = loss.needs_real_grad and self.d_updates % self.r1_every == 0
             if r1_now:
                 real = real.detach().requires_grad_(True)
-            fake = G(self.sample_z(real.shape[0], generator))
-            real_out = D(self._aug(real, generator))
-            fake_out = D(self._aug(fake.detach(), generator))
+            # D and G with the batch's labels bound: the losses and penalties see D(x).
+            Dy = D if y is None else (lambda x, y=y: D(x, y))
+            z = self.sample_z(real.shape[0], generator)
+            fake = G(z) if y is None else G(z, y)
+            real_out = Dy(self._aug(real, generator))
+            fake_out = Dy(self._aug(fake.detach(), generator))
             loss_d = loss.d_loss(real_out, fake_out)
             r1_scale = self.r1_every if r1_now else 0
-            penalty = loss.penalty(D, real, real_out, fake, generator, r1_scale)
+            penalty = loss.penalty(Dy, real, real_out, fake, generator, r1_scale)
             self.d_updates += 1
             if penalty is not None:
                 loss_d = loss_d + penalty
@@ -94,7 +113,7 @@ class GAN:
             loss_d.backward()
             self.opt_d.step()
         # G's update scores the last D step's fakes again, through the updated D.
-        loss_g = loss.g_loss(D(self._aug(fake, generator)))
+        loss_g = loss.g_loss(Dy(self._aug(fake, generator)))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -131,13 +150,21 @@ class GAN:
             b_ema.copy_(b)
 
     @torch.no_grad()
-    def generate(self, z: Tensor) -> Tensor:
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Samples in [-1, 1] from G_ema (or the live G); eval mode so BatchNorm uses running
-        stats and nothing changes."""
+        stats and nothing changes. A conditional G without labels draws balanced classes."""
         G = self.G_ema if self.sampling_ema else self.G
+        if self.conditional and labels is None:
+            labels = self.balanced_labels(len(z))
         was_training = G.training
         G.eval()
-        out = torch.cat([G(z[i : i + 1000]) for i in range(0, len(z), 1000)])
+        if labels is None:
+            out = torch.cat([G(z[i : i + 1000]) for i in range(0, len(z), 1000)])
+        else:
+            labels = labels.to(self.device)
+            out = torch.cat(
+                [G(z[i : i + 1000], labels[i : i + 1000]) for i in range(0, len(z), 1000)]
+            )
         G.train(was_training)
         return out
 

@@ -86,6 +86,17 @@ def class_metrics(counts: list[int], real_counts: list[int]) -> dict[str, Any]:
     }
 
 
+def cond_accuracy(preds: np.ndarray, labels: np.ndarray, num_classes: int) -> list[float]:
+    """For each class c, the share of samples generated for c that the classifier calls c
+    (NaN for a class no sample was generated for)."""
+    preds, labels = np.asarray(preds), np.asarray(labels)
+    out = []
+    for c in range(num_classes):
+        mine = labels == c
+        out.append(float((preds[mine] == c).mean()) if mine.any() else float("nan"))
+    return out
+
+
 def w1_ks(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     """Wasserstein-1 distance and the Kolmogorov-Smirnov statistic between two 1-D samples."""
     a, b = np.sort(real.ravel()), np.sort(fake.ravel())

@@ -30,6 +30,7 @@ _CPU_OOM = (
     "(ulimit -v, the container's)"
 )
 FRESH_PREVIEW = 64  # fresh samples drawn into fresh.png for the dashboard's "random" view
+INTERP_ROWS, INTERP_STEPS = 4, 8  # the checkpoint's interpolation strip: 4 walks of 8 steps
 HIST_BINS = 60
 CURVE_POINTS = 121
 
@@ -124,10 +125,14 @@ class Trainer:
             self.data = load_images(preset)
             if self.data.note:
                 yield self._notice(self.data.note, "warning")
-            self.batches = BatchSource(self.data, preset.train.batch_size, seed, self.device)
             channels, self.num_classes = self.data.channels, self.data.num_classes
 
         self.gan = GAN(preset, channels, self.device)
+        if not self.toy:
+            assert self.data is not None
+            self.batches = BatchSource(
+                self.data, preset.train.batch_size, seed, self.device, self.gan.conditional
+            )
         # The training noise stream; checkpointed, so a resume draws what a straight run would.
         self.noise_rng = torch.Generator(self.device).manual_seed(seed)
         self.fixed_noise = self.gan.sample_z(
@@ -345,21 +350,42 @@ class Trainer:
         if self.toy:
             yield self._toy_snapshot()
             return
-        n = self.preset.log.count_samples
-        fixed = self.gan.generate(self.fixed_noise)
-        fresh = self.gan.generate(self.gan.sample_z(n, self._eval_generator()))
+        gan, n = self.gan, self.preset.log.count_samples
         path = self.rd.sample_path(self.step)
-        nrow = _write_grid(fixed, path)
+        if gan.conditional:
+            # The noise-by-class grid: row r is fixed z number r drawn as every class in turn.
+            k = gan.num_classes
+            rows = max(1, len(self.fixed_noise) // k)
+            z = self.fixed_noise[:rows].repeat_interleave(k, 0)
+            labels = torch.arange(k, device=self.device).repeat(rows)
+            nrow = _write_grid(gan.generate(z, labels), path, nrow=k)
+        else:
+            nrow = _write_grid(gan.generate(self.fixed_noise), path)
+        labels = gan.balanced_labels(n)  # None unless conditional: then class i % k for i
+        fresh = gan.generate(gan.sample_z(n, self._eval_generator()), labels)
         fresh_path = self.rd.samples / "fresh.png"
-        fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path)
+        if gan.conditional:  # whole rows of 0..k-1, so each column is one class
+            k = gan.num_classes
+            preview = fresh[: max(k, FRESH_PREVIEW // k * k)]
+            fresh_nrow = _write_grid(preview, fresh_path, nrow=min(k, len(preview)))
+        else:
+            fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path)
         counted: dict[str, Any] = {}
         if self.classifier is not None and self.num_classes:
-            from tui_gan.engine.classifier import class_stats
+            from tui_gan.engine.classifier import classify
+            from tui_gan.engine.metrics import cond_accuracy, normalised_entropy
 
-            counts, entropy, covered = class_stats(self.classifier, fresh, self.num_classes)
+            preds = classify(self.classifier, fresh)
+            counts = torch.bincount(preds, minlength=self.num_classes).tolist()
             counted = dict(
-                class_counts=counts, class_entropy=round(entropy, 4), classes_covered=covered, n=n
+                class_counts=counts,
+                class_entropy=round(normalised_entropy(counts), 4),
+                classes_covered=sum(1 for c in counts if c > 0),
+                n=n,
             )
+            if labels is not None:
+                acc = cond_accuracy(preds.cpu().numpy(), labels.cpu().numpy(), self.num_classes)
+                counted["cond_accuracy"] = [round(a, 4) for a in acc]
         yield ev.Samples(
             step=self.step,
             epoch=self.epoch(),
@@ -445,17 +471,35 @@ class Trainer:
         atomic_save(state, path)
         atomic_link(path, self.rd.last)
         self.rd.prune(self.preset.log.keep_checkpoints)
+        interp = self._interp_strip()
         return ev.CheckpointSaved(
-            step=self.step, path=self.rd.relative(path), time=round(self.elapsed(), 3)
+            step=self.step,
+            path=self.rd.relative(path),
+            time=round(self.elapsed(), 3),
+            interp=interp and self.rd.relative(interp),
+            interp_steps=INTERP_STEPS if interp else None,
         )
 
+    def _interp_strip(self) -> Path | None:
+        """samples/interp.png: the same INTERP_ROWS walks between fixed z pairs at every
+        checkpoint, so the dashboard's interpolation view shows how G's latent space settles."""
+        if self.toy:
+            return None
+        from tui_gan.engine.latent import interpolation
 
-def _write_grid(images: torch.Tensor, path: Path) -> int:
-    """A square-ish grid PNG of samples in [-1, 1]; returns its tiles per row (the record
-    says it, so a reader cuts the grid right whatever the count)."""
+        seed = self.preset.train.seed + 2  # fixed_noise took seed + 1
+        images, _, _ = interpolation(self.gan, INTERP_ROWS, INTERP_STEPS, seed=seed)
+        path = self.rd.samples / "interp.png"
+        _write_grid(images, path, nrow=INTERP_STEPS)
+        return path
+
+
+def _write_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> int:
+    """A grid PNG of samples in [-1, 1], square-ish unless nrow is given; returns its tiles
+    per row (the record says it, so a reader cuts the grid right whatever the count)."""
     from torchvision.utils import save_image
 
-    nrow = max(1, int(math.sqrt(len(images))))
+    nrow = nrow or max(1, int(math.sqrt(len(images))))
     # Written beside its name and renamed over it: a reader never sees half a PNG, and a
     # symlink planted at the name is replaced, not written through.
     tmp = path.with_name(f".{path.stem}.tmp.png")

@@ -89,6 +89,7 @@ class Dashboard(App):
         Binding("s", "save", "save"),
         Binding("space", "pause", "pause"),
         Binding("f", "flip", "fixed/random"),
+        Binding("i", "interp", "latent walks"),
         Binding("d", "detach", "detach"),
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
@@ -363,6 +364,19 @@ class Dashboard(App):
     def action_flip(self) -> None:
         fresh = self.query_one("#samples").toggle()
         self.say("showing fresh random samples" if fresh else "showing the fixed-noise grid")
+
+    def action_interp(self) -> None:
+        if self.view is not None and self.view.is_toy:
+            self.say("a 1-D run has no latent walks to draw")
+            return
+        on = self.query_one("#samples").toggle_interp()
+        # The strip's steps sit side by side: it gets the whole width while shown.
+        self.query_one("#left").set_class(on, "hidden")
+        self.say(
+            "showing latent walks from the latest checkpoint (i: back to the samples)"
+            if on
+            else "showing the samples"
+        )
 
     def action_pick(self) -> None:
         from tui_gan.tui.picker import PresetPicker

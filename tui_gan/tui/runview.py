@@ -90,6 +90,7 @@ class RunView:
     best_coverage: float = 0.0
     samples: ev.Samples | None = None
     toy: ev.Toy1DSnapshot | None = None
+    interp: ev.CheckpointSaved | None = None  # the last checkpoint that drew latent walks
     notes: list[str] = field(default_factory=list)  # lines for the event log, not yet shown
     updated: float = 0.0  # wall time of the last record seen
     loss_kind: str = "bce"
@@ -180,6 +181,8 @@ class RunView:
                 self.best_coverage = max(self.best_coverage, event.coverage or 0.0)
             case ev.CheckpointSaved():
                 self.note(f"checkpoint saved: {display_path(self.run_dir / event.path)}")
+                if event.interp is not None:
+                    self.interp = event
             case ev.Paused():
                 self.recorded = "paused"
                 self.note(f"paused at step {event.step}")
@@ -215,8 +218,14 @@ class RunView:
                 return f"{key} fell {best:.2f}->{now:.2f}"
         return None
 
-    def sample_grid(self, fresh: bool) -> tuple[Path, int] | None:
-        """The PNG the samples panel shows and its tiles per row, as the record says."""
+    def sample_grid(self, fresh: bool, interp: bool = False) -> tuple[Path, int] | None:
+        """The PNG the samples panel shows and its tiles per row, as the record says: the
+        fixed-noise grid, the fresh samples, or the latest checkpoint's latent walks."""
+        if interp:
+            c = self.interp
+            if c is None or c.interp is None or c.interp_steps is None:
+                return None
+            return self.run_dir / c.interp, c.interp_steps
         s = self.samples
         if s is None:
             return None

@@ -5,12 +5,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tui_gan.config import Preset
+from tui_gan.config import CLASS_COUNTS, Preset
 from tui_gan.errors import UsageError
+
+CONDITIONAL = {"cmlp": "mlp", "cdcgan": "dcgan"}  # conditional family -> its base
+
+
+def num_classes(preset: Preset) -> int:
+    """Classes a conditional family is told (0: an unconditional one)."""
+    return CLASS_COUNTS[preset.data.name] if preset.model.family in CONDITIONAL else 0
 
 
 def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
-    """(G, D) for the preset's family: G maps (B, latent) to samples, D samples to (B,) logits."""
+    """(G, D) for the preset's family: G maps (B, latent) to samples, D samples to (B,) logits;
+    a conditional family's G and D also take (B,) class labels."""
     G, D = _family(preset, channels)
     if preset.model.spectral_norm:
         from torch.nn.utils.parametrizations import spectral_norm
@@ -23,6 +31,27 @@ def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
 
 def _family(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
     m = preset.model
+    if m.family in CONDITIONAL:
+        # A conditional family is its unconditional base made class-aware: G's input widened
+        # by the label embedding, D wrapped with a projection (models/conditional.py).
+        from tui_gan.engine.models.conditional import (
+            ConditionalGenerator,
+            ProjectionDiscriminator,
+        )
+
+        k = num_classes(preset)
+        base = preset.model_copy(
+            update={
+                "model": m.model_copy(
+                    update={
+                        "family": CONDITIONAL[m.family],
+                        "latent_dim": m.latent_dim + m.embed_dim,
+                    }
+                )
+            }
+        )
+        G, D = _family(base, channels)
+        return ConditionalGenerator(G, k, m.embed_dim), ProjectionDiscriminator(D, k)
     if m.family == "mlp":
         from tui_gan.engine.models.mlp import MLPDiscriminator, MLPGenerator
 

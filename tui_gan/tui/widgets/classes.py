@@ -1,4 +1,5 @@
-"""Mode collapse at a glance: one bar per class, entropy, classes seen, and an alarm."""
+"""Mode collapse at a glance: one bar per class, entropy, classes seen, and an alarm; for a
+conditional run, each class's conditional accuracy, and an alarm for a class G ignores."""
 
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ def collapsed(counts: list[int], entropy: float) -> bool:
     return entropy < 0.75 or covered < 0.7 * k or fair < 0.6 * k
 
 
+IGNORED_BELOW = 0.5  # a class whose samples the classifier calls right less often is ignored
+
+
+def ignored(accuracy: list[float]) -> list[int]:
+    """Classes a conditional G does not draw when asked: conditional accuracy under 0.5."""
+    return [i for i, a in enumerate(accuracy) if a < IGNORED_BELOW]
+
+
 class ClassPanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("classes", **kwargs)
@@ -38,7 +47,17 @@ class ClassPanel(ViewPanel):
 
     def update_view(self, view) -> None:
         s = view.samples
-        if s and s.class_counts is not None and s.class_entropy is not None:
+        if s and s.cond_accuracy is not None:
+            acc = s.cond_accuracy
+            missed = ignored(acc)
+            self.set_class(bool(missed), "alarm")
+            mean = sum(acc) / len(acc)
+            self.border_title = (
+                f"asked-for class hit {mean:.0%}"
+                + (f"  IGNORED: {','.join(map(str, missed))}" if missed else "")
+                + ("  EMA G" if s.generator == "ema" else "")
+            )
+        elif s and s.class_counts is not None and s.class_entropy is not None:
             counts, entropy = s.class_counts, s.class_entropy
             eval_alarm = view.eval_alarm()
             alarm = collapsed(counts, entropy) or eval_alarm is not None
@@ -63,9 +82,11 @@ class ClassPanel(ViewPanel):
                 "no class counts yet" if v and v.dataset != "faces" else "no classes", style="dim"
             )
             return out
+        names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
+        if s.cond_accuracy is not None:
+            return self._accuracy(s.cond_accuracy, names)
         counts = s.class_counts
         alarm = self.has_class("alarm")
-        names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
         w, h = self.content_size.width, self.content_size.height
         top = max(counts) or 1
         label_w = max(len(n) for n in names[: len(counts)]) + 1
@@ -81,5 +102,22 @@ class ClassPanel(ViewPanel):
             out.append("█" * filled, style=style)
             out.append("·" * (bar_w - filled), style="dim")
             out.append(f"{c:>5}")
+            out.append("\n" if per_row == 1 or i % 2 == 1 else " ")
+        return out
+
+    def _accuracy(self, acc: list[float], names) -> Text:
+        """One bar per class: the share of samples asked for it that the classifier calls it."""
+        out = Text(no_wrap=True, overflow="crop")
+        w, h = self.content_size.width, self.content_size.height
+        label_w = max(len(n) for n in names[: len(acc)]) + 1
+        per_row = 1 if h >= len(acc) else 2
+        bar_w = max(1, w - label_w - 5) if per_row == 1 else max(1, (w - 2 * (label_w + 5)) // 2)
+        for i, a in enumerate(acc):
+            name = names[i] if i < len(names) else str(i)
+            filled = round(a * bar_w)
+            out.append(f"{name:>{label_w - 1}} ", style="bold")
+            out.append("█" * filled, style="red" if a < IGNORED_BELOW else "green")
+            out.append("·" * (bar_w - filled), style="dim")
+            out.append(f"{a:>4.0%}")
             out.append("\n" if per_row == 1 or i % 2 == 1 else " ")
         return out

@@ -23,12 +23,14 @@ class PixelSamplePanel(ViewPanel):
         super().__init__("samples: fixed noise", **kwargs)
         self.protocol = protocol
         self.fresh = False
+        self.interp = False
 
     def compose(self) -> ComposeResult:
         yield _image_widget(self.protocol)
 
     def signature(self, view):
-        return (view.run_dir, view.samples and view.samples.step, self.fresh)
+        step = view.interp.step if self.interp and view.interp else None
+        return (view.run_dir, view.samples and view.samples.step, step, self.fresh, self.interp)
 
     def toggle(self) -> bool:
         self.fresh = not self.fresh
@@ -36,12 +38,20 @@ class PixelSamplePanel(ViewPanel):
             self.update_view(self.view)
         return self.fresh
 
+    def toggle_interp(self) -> bool:
+        self.interp = not self.interp
+        if self.view is not None:
+            self.update_view(self.view)
+        return self.interp
+
     def update_view(self, view) -> None:
         s = view.samples
         which = "fresh samples" if self.fresh else "fixed noise"
         at = f" @ step {s.step}" if s else ""
         self.border_title = f"samples: {which}{at}  (f toggles)"
-        grid = view.sample_grid(self.fresh)
+        if self.interp:
+            self.border_title = "latent walks z0 -> z1  (i closes)"
+        grid = view.sample_grid(self.fresh, self.interp)
         if grid and self.signature(view) != self._drawn:
             path, _ = grid
             picture = open_grid(path, "RGB")

@@ -43,10 +43,20 @@ def shrink(tiles: np.ndarray, factor: int) -> np.ndarray:
     return area_resize(cut, h2, w2).transpose(2, 0, 1).round().astype(np.uint8)
 
 
-def layout(tiles: np.ndarray, width: int, height_cells: int) -> np.ndarray:
-    """As many tiles as fit at a readable size, tiled into one HxWx3 image."""
+def layout(tiles: np.ndarray, width: int, height_cells: int, ncol: int | None = None) -> np.ndarray:
+    """As many tiles as fit at a readable size, tiled into one HxWx3 image; with `ncol`, whole
+    rows of that many tiles (a strip keeps its steps together), shrunk until a row fits."""
     n, size = tiles.shape[0], tiles.shape[1]
     height_px = 2 * height_cells
+    if ncol:
+        ncol = min(ncol, n)
+        factor = 1
+        while ncol * (size // factor + 1) > width + 1 and size // factor > 1:
+            factor += 1
+        small = shrink(tiles, factor)
+        t = small.shape[1]
+        rows = max(1, min(n // ncol, (height_px + 1) // (t + 1)))
+        return make_grid(small[: ncol * rows], ncol=ncol, pad=1)
 
     def fits(factor: int) -> int:
         t = size // factor
@@ -86,14 +96,27 @@ class SamplePanel(ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
         self.fresh = False
+        self.interp = False  # the latest checkpoint's latent walks instead of the samples
         self._key: tuple | None = None
         self._strips: list[Strip] = []
 
     def signature(self, view):
-        return (view.run_dir, view.samples and view.samples.step, self.fresh)
+        return (
+            view.run_dir,
+            view.samples and view.samples.step,
+            view.interp and view.interp.step,
+            self.fresh,
+            self.interp,
+        )
 
     def update_view(self, view) -> None:
         s = view.samples
+        if self.interp:
+            c = view.interp
+            at = f" @ checkpoint {c.step}" if c else ""
+            self.border_title = f"latent walks z0 -> z1{at}  (i closes)"
+            super().update_view(view)
+            return
         which = "fresh samples" if self.fresh else "fixed noise"
         if s and s.generator == "ema":  # drawn by G's moving average; short, to fit 80 columns
             self.border_title = f"{which}, EMA G @ {s.step}  (f)"
@@ -108,13 +131,21 @@ class SamplePanel(ViewPanel):
             self.update_view(self.view)
         return self.fresh
 
+    def toggle_interp(self) -> bool:
+        self.interp = not self.interp
+        if self.view is not None:
+            self.update_view(self.view)
+        return self.interp
+
     def _message(self, text: str) -> list[Strip]:
         return [Strip([Segment(text, Style(dim=True))])]
 
     def strips(self) -> list[Strip]:
         v = self.view
-        grid = v.sample_grid(self.fresh) if v else None
+        grid = v.sample_grid(self.fresh, self.interp) if v else None
         if v is None or grid is None:
+            if self.interp:
+                return self._message("no latent walks yet: each checkpoint draws them")
             return self._message("no samples yet")
         path, nrow = grid
         w, h = self.content_size.width, self.content_size.height
@@ -127,7 +158,8 @@ class SamplePanel(ViewPanel):
             tiles = load_tiles(path, v.image_size, nrow)
             if tiles is None:
                 return self._message(f"cannot read {path.name}")
-            self._strips = to_strips(layout(tiles, w, h), w)
+            ncol = nrow if self.interp else None
+            self._strips = to_strips(layout(tiles, w, h, ncol), w)
             self._key = key
         return self._strips
 
