@@ -297,6 +297,71 @@ def interpolate(
     run_interpolate(target, rows, steps, t_range, mode.value, seed, label, out, dev, raw)
 
 
+class LauncherChoice(str, Enum):
+    local = "local"
+    submitit = "submitit"
+
+
+@app.command()
+def sweep(
+    spec: Annotated[
+        Path | None,
+        typer.Argument(help="A sweep TOML (presets/sweeps/*.toml), or use --preset and --grid."),
+    ] = None,
+    preset: PresetOpt = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid", help="An axis: KEY=V1,V2,... (repeatable; one run per combination)."
+        ),
+    ] = None,
+    set_: SetOpt = None,
+    steps: StepsOpt = None,
+    out: OutOpt = Path("checkpoints"),
+    name: Annotated[
+        str | None, typer.Option("--name", help="The sweep's folder under --out.")
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", min=1, max=256, help="Runs at once [default: one per GPU, one on a CPU]."
+        ),
+    ] = None,
+    device: DeviceOpt = None,
+    launcher: Annotated[
+        LauncherChoice,
+        typer.Option("--launcher", help="local processes, or submitit (Slurm jobs)."),
+    ] = LauncherChoice.local,
+    submitit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--submitit",
+            help="submitit parameter KEY=VALUE, e.g. slurm_partition=gpu, timeout_min=60, "
+            "gpus_per_node=1; cluster=local runs the jobs here.",
+        ),
+    ] = None,
+) -> None:
+    """Train one run per combination of values, each a normal run directory under OUT/NAME;
+    the same command again skips finished runs and resumes interrupted ones. Writes
+    sweep.csv and sweep.md (the final FID table)."""
+    from tui_gan.cli.sweep import run_sweep
+
+    code = run_sweep(
+        spec,
+        preset,
+        list(grid or ()),
+        list(set_ or ()),
+        steps,
+        out,
+        name,
+        jobs,
+        device.value if device else None,
+        launcher.value,
+        list(submitit or ()),
+    )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Entry point; a Ctrl-C outside a run (which handles its own) is one line, exit 130."""
     try:

@@ -31,9 +31,33 @@ def run_dash(args: TrainArgs) -> None:
 
 
 def run_attach(run_dir: Path) -> None:
+    from tui_gan.sweep.progress import is_sweep
+
+    if is_sweep(run_dir):
+        _attach_sweep(run_dir)
+        return
     if not (run_dir / "metrics.jsonl").exists() and not (run_dir / "status.json").exists():
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no metrics.jsonl)")
     from tui_gan.tui.app import Dashboard
     from tui_gan.tui.graphics import pick_protocol
 
     _run_app(Dashboard(attach=run_dir, graphics=pick_protocol()))
+
+
+def _attach_sweep(sweep_dir: Path) -> None:
+    """The sweep's table; Enter opens a run's dashboard, whose d or q comes back to it."""
+    from tui_gan.tui.app import Dashboard
+    from tui_gan.tui.graphics import pick_protocol
+    from tui_gan.tui.sweepview import SweepApp
+
+    graphics = pick_protocol()
+    cursor = 0
+    while True:
+        table = SweepApp(sweep_dir, cursor)
+        picked = table.run()
+        if table.return_code:
+            raise SystemExit(table.return_code)
+        if picked is None:
+            return
+        cursor = [r.name for r in table.rows].index(picked.name)
+        _run_app(Dashboard(attach=picked, graphics=graphics))

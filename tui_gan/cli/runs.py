@@ -54,6 +54,9 @@ def list_runs(out: Path) -> list[dict[str, Any]]:
     for run in folders:
         state = control.run_state(run)
         if state == "unknown":
+            sweep = _sweep_row(run)
+            if sweep is not None:
+                rows.append(sweep)
             continue  # no status.json: not a run directory (classifiers/, say)
         status = control.read_status(run) or {}
         last = _last_step(run / "metrics.jsonl")
@@ -75,6 +78,35 @@ def list_runs(out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _sweep_row(folder: Path) -> dict[str, Any] | None:
+    """A sweep folder as one row: its progress instead of a step, its runs counted by state."""
+    from tui_gan.sweep.progress import progress_text, read_meta, run_rows, summary
+
+    meta = read_meta(folder)
+    if meta is None:
+        return None
+    rows = run_rows(folder, meta)
+    counts = summary(rows)
+    updated = max(
+        [_mtime(folder / "sweep.json")] + [_mtime(folder / r.name / "metrics.jsonl") for r in rows]
+    )
+    preset = meta.get("preset")
+    return {
+        "name": folder.name,
+        "path": str(folder),
+        "preset": Path(preset).stem if isinstance(preset, str) else None,
+        "state": "sweep",
+        "step": counts["finished"],
+        "total": len(rows),
+        "loss_d": None,
+        "loss_g": None,
+        "updated": updated,
+        "error": None,
+        "format": None,
+        "sweep": {**counts, "progress": progress_text(counts, len(rows))},
+    }
+
+
 def _ago(t: float) -> str:
     s = max(0, int(time.time() - t))
     if s < 60:
@@ -91,6 +123,8 @@ def _cells(r: dict[str, Any]) -> list[str]:
     (and anything a terminal would act on) are shown escaped, and spaces as '_'."""
     fmt = lambda v: "--" if v is None else f"{v:.3f}"  # noqa: E731
     step = f"{r['step']}/{r['total']}" if r["total"] else str(r["step"])
+    if r.get("sweep"):
+        step = r["sweep"]["progress"]
     updated = _ago(r["updated"]) if r["updated"] else "--"
     name, preset = (one_line(v).replace(" ", "_") for v in (r["name"], r["preset"] or "?"))
     return [name, preset, r["state"], step, fmt(r["loss_d"]), fmt(r["loss_g"]), updated]
@@ -99,6 +133,8 @@ def _cells(r: dict[str, Any]) -> list[str]:
 def run_runs(out: Path, as_json: bool = False) -> None:
     rows = list_runs(out)
     for r in rows:
+        if r.get("sweep"):
+            continue  # a sweep's runs are checked when they are opened
         problem = RunDir(Path(r["path"])).format_problem(r["format"])
         if problem:
             print(f"note: {one_line(problem)}", file=sys.stderr)
@@ -128,6 +164,7 @@ def run_runs(out: Path, as_json: bool = False) -> None:
         "paused": "yellow",
         "failed": "red",
         "finished": "blue",
+        "sweep": "cyan",
     }
     for r in rows:
         cells = [escape(c) for c in _cells(r)]  # "[red]x" is a run's name, not markup

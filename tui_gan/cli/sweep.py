@@ -1,0 +1,116 @@
+"""`tui-gan sweep`: a grid of runs from a spec file or --grid axes, run locally or on Slurm."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tui_gan.errors import PresetError, UsageError
+
+
+def run_sweep(
+    spec_file: Path | None,
+    preset: str | None,
+    grids: list[str],
+    sets: list[str],
+    steps: int | None,
+    out: Path,
+    name: str | None,
+    jobs: int | None,
+    device: str | None,
+    launcher: str,
+    submitit: list[str],
+) -> int:
+    from tui_gan.config import check_run_name
+    from tui_gan.sweep.runner import LocalLauncher, Sweep, cpu_count, drive
+    from tui_gan.sweep.spec import SweepSpec, grid_spec, load_spec, resolve_runs
+
+    check_run_name(name)
+    if spec_file is not None and not spec_file.exists() and spec_file.suffix != ".toml":
+        from tui_gan.presets import preset_dir
+
+        shipped = preset_dir() / "sweeps" / f"{spec_file}.toml"  # a shipped sweep by name
+        spec_file = shipped if shipped.is_file() else spec_file
+    if spec_file is not None:
+        if grids:
+            raise UsageError("give a SPEC.toml or --grid axes, not both")
+        spec = load_spec(spec_file)
+        if preset:
+            raise UsageError("--preset: the spec file names its preset")
+        if name or sets:
+            spec = SweepSpec(
+                name or spec.name,
+                spec.preset,
+                spec.axes,
+                spec.steps,
+                (*spec.fixed, *sets),
+                spec.description,
+                spec.source,
+            )
+    elif grids:
+        spec = grid_spec(preset, grids, name, tuple(sets))
+    else:
+        raise UsageError("give a sweep: SPEC.toml, or --preset NAME --grid KEY=V1,V2,...")
+    try:
+        resolve_runs(spec, steps or spec.steps)  # every cell checked before any trains
+    except PresetError as err:
+        raise UsageError(str(err)) from None
+    gpus = _gpus(device)
+    if launcher == "submitit":
+        from tui_gan.sweep.slurm import SubmititLauncher, parse_params
+
+        params = parse_params(submitit)
+        cluster = params.pop("cluster", None)
+        # On a cluster every run is queued at once unless --jobs caps it; Slurm schedules.
+        jobs = jobs or len(spec.runs)
+        sweep = Sweep(spec, Path(out), steps)
+        sweep.open()
+        threads = max(1, cpu_count() // jobs) if cluster == "local" else None
+        runner = SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads or 0)
+    else:
+        if submitit:
+            raise UsageError(
+                "--submitit sets the submitit launcher's parameters: add --launcher submitit"
+            )
+        jobs = jobs or max(1, gpus)  # one per GPU; on a CPU one, with every core
+        sweep = Sweep(spec, Path(out), steps)
+        sweep.open()
+        runner = LocalLauncher(jobs, gpus)
+    _survive_hangup(sweep.dir / "sweep.log")
+    return drive(sweep, runner, jobs, device, say=_say)
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, flush=True)
+    except OSError:  # the terminal went away between the hangup and our redirect
+        pass
+
+
+def _gpus(device: str | None) -> int:
+    """GPUs the runs may use (one run each by default); 0 on a CPU or with --device cpu."""
+    if device in ("cpu", "mps"):
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _survive_hangup(log: Path) -> None:
+    """A dropped SSH connection: keep the sweep going, its lines to SWEEP_DIR/sweep.log."""
+
+    def on_hup(signum, frame) -> None:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        sys.stdout.flush()
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+    def on_term(signum, frame) -> None:
+        raise KeyboardInterrupt  # `kill`: stop as Ctrl-C does, the runs saving checkpoints
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_hup)
+    signal.signal(signal.SIGTERM, on_term)

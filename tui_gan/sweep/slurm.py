@@ -1,0 +1,69 @@
+"""The submitit launcher: each run a job on Slurm (or submitit's local executor) instead of a
+child process; the sweep's loop, resume and reports stay the same."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui_gan.errors import UsageError
+
+
+def train_job(argv: list[str], threads: int | None) -> int:
+    """What a job runs on its node: `tui-gan train ...`, its exit code the job's result."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    run_dir = Path(argv[argv.index("--resume") + 1]) if "--resume" in argv else None
+    if run_dir is None:
+        run_dir = Path(argv[argv.index("--out") + 1]) / argv[argv.index("--name") + 1]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "train.log", "ab") as log:
+        cmd = [sys.executable, "-m", "tui_gan", "train", *argv]
+        return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+class SubmititLauncher:
+    """One submitit job per run. `cluster` None lets submitit pick (Slurm when sbatch is
+    there); "local" runs the jobs as local processes, as the tests do."""
+
+    def __init__(self, folder: Path, params: dict[str, Any], cluster: str | None, threads: int):
+        try:
+            import submitit
+        except ImportError:
+            raise UsageError(
+                "--launcher submitit needs submitit: pip install 'tui-gan[slurm]'"
+            ) from None
+        self.executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
+        try:
+            self.executor.update_parameters(**params)
+        except (ValueError, TypeError) as err:
+            raise UsageError(f"--submitit: {err}") from None
+        self.threads = threads
+
+    def start(self, run_dir: Path, argv: list[str], slot: int):
+        return self.executor.submit(train_job, argv, self.threads)
+
+    def alive(self, job) -> bool:
+        return not job.done()
+
+    def stop(self, job) -> None:
+        job.cancel(check=False)  # Slurm sends SIGTERM first: train saves a checkpoint
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """--submitit KEY=VALUE (VALUE read as TOML, else a string), e.g. slurm_partition=gpu."""
+    from tui_gan.config import parse_override
+    from tui_gan.errors import PresetError
+
+    out: dict[str, Any] = {}
+    for text in items:
+        try:
+            path, value = parse_override(text)
+        except PresetError as err:
+            raise UsageError(str(err).replace("--set", "--submitit")) from None
+        out[".".join(path)] = value
+    return out

@@ -1,0 +1,116 @@
+"""`tui-gan attach SWEEP_DIR`: a live table of a sweep's runs; Enter opens one's dashboard."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from tui_gan.sweep.progress import RunRow, progress_text, read_meta, run_rows, summary
+
+POLL_S = 1.0
+STATE_STYLE = {
+    "running": "green",
+    "starting": "green",
+    "paused": "yellow",
+    "finished": "blue",
+    "failed": "red",
+    "pending": "dim",
+}
+
+
+@dataclass
+class RowsRead(Message):
+    rows: list[RunRow]
+
+
+class SweepApp(App[Path | None]):
+    """Exits with the run directory picked (Enter), or None (q)."""
+
+    CSS = """
+    #title { height: 1; padding: 0 1; background: $panel; }
+    DataTable { height: 1fr; }
+    """
+    TITLE = "tui-gan sweep"
+    BINDINGS = [
+        Binding("enter", "open", "open run", show=True),
+        Binding("q", "quit_sweep", "quit"),
+    ]
+
+    def __init__(self, sweep_dir: Path, cursor: int = 0):
+        super().__init__()
+        self.sweep_dir = Path(sweep_dir)
+        self.meta = read_meta(self.sweep_dir) or {"runs": []}
+        self.axes = [
+            a["name"]
+            for a in self.meta.get("axes", [])
+            if isinstance(a, dict) and isinstance(a.get("name"), str)
+        ]
+        self.rows: list[RunRow] = []
+        self.start_cursor = cursor
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"sweep {self.sweep_dir.name}", id="title")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for col in ("run", *self.axes, "state", "step", "FID"):
+            table.add_column(col, key=col)
+        self.watch()
+
+    @work(thread=True, exclusive=True)
+    def watch(self) -> None:
+        """Reads the runs' files off the UI thread, once a second."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            self.post_message(RowsRead(run_rows(self.sweep_dir, self.meta)))
+            time.sleep(POLL_S)
+
+    def on_rows_read(self, message: RowsRead) -> None:
+        from rich.text import Text
+
+        self.rows = message.rows
+        table = self.query_one(DataTable)
+        first = table.row_count == 0
+        for r in message.rows:
+            step = f"{r.step}/{r.total}" if r.total else str(r.step)
+            fid = "--" if r.score is None else f"{r.score:.1f}"
+            state = Text(r.state, style=STATE_STYLE.get(r.state, "magenta"))
+            cells = (r.name, *(str(r.values.get(a, "")) for a in self.axes), state, step, fid)
+            if first:
+                table.add_row(*cells, key=r.name)
+            else:
+                for col, value in zip(("state", "step", "FID"), cells[-3:], strict=True):
+                    table.update_cell(r.name, col, value)
+        if first and self.start_cursor:
+            table.move_cursor(row=min(self.start_cursor, table.row_count - 1))
+        counts = summary(message.rows)
+        self.query_one("#title", Static).update(
+            f"sweep {self.sweep_dir.name}: {progress_text(counts, len(message.rows))}"
+            "   (Enter: open a run, q: quit)"
+        )
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows:
+            return
+        row = self.rows[table.cursor_row]
+        if row.state == "pending":
+            self.notify(f"{row.name} has not started yet", severity="warning")
+            return
+        self.exit(self.sweep_dir / row.name)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_quit_sweep(self) -> None:
+        self.exit(None)
