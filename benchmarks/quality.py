@@ -200,27 +200,35 @@ def _f(v: Any, digits: int = 3) -> str:
     return "" if v is None else f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
+def _cond(m: dict[str, Any]) -> str:
+    """A conditional run's accuracy: the mean and its worst class."""
+    per = m.get("cond_accuracy_per_class")
+    if not per:
+        return ""
+    return f"{m['cond_accuracy']:.3f} ({min(per):.3f}, class {per.index(min(per))})"
+
+
 def print_table(title: str, rows: list[Result]) -> None:
     print(f"\n## {title}\n")
     head = (
         "| run | steps | wall s | img/s | FID | precision | recall | density | coverage "
-        "| class entropy | smallest class | largest class |"
+        "| class entropy | smallest class | largest class | cond. accuracy (worst class) |"
     )
     print(head)
-    print("|---" * 12 + "|")
+    print("|---" * 13 + "|")
     for r in rows:
         m = r.metrics
         if "w1" in m:
             print(
                 f"| {r.label} | {r.steps:,} | {r.wall:.0f} | {r.img_s:,.0f} | W1 {m['w1']:.3f}, "
-                f"KS {m['ks']:.3f} | | | | | | | |"
+                f"KS {m['ks']:.3f} | | | | | | | | |"
             )
             continue
         print(
             f"| {r.label} | {r.steps:,} | {r.wall:.0f} | {r.img_s:,.0f} | {m['fid']:.1f} "
             f"| {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['density'])} "
             f"| {_f(m['coverage'])} | {_f(m.get('class_entropy'))} "
-            f"| {_f(m.get('min_share'))} | {_f(m.get('max_share'))} |"
+            f"| {_f(m.get('min_share'))} | {_f(m.get('max_share'))} | {_cond(m)} |"
         )
     sys.stdout.flush()
 

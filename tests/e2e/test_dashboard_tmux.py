@@ -155,3 +155,41 @@ def test_attach_shows_a_finished_run(tmp_path: Path, session):
 def test_attach_to_a_folder_that_is_no_run_is_one_line(tmp_path: Path):
     res = run_cli("attach", str(tmp_path))
     assert res.returncode == 2 and "not a tui-gan run directory" in res.stderr
+
+
+def test_attach_a_sweep_open_a_run_and_its_latent_walks(tmp_path: Path, session):
+    from tests.tui.test_sweep_pilot import make_sweep
+
+    sweep = make_sweep(tmp_path)
+    cmd = [sys.executable, "-m", "tui_gan", "attach", str(sweep)]
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES TERM=xterm-256color "
+        f"{shlex.join(cmd)}; sleep 30",
+    )
+    wait_for(lambda: "1/3 finished" in pane(session), 30, "the sweep table")
+    screen = pane(session)
+    assert "latent-9_hidden-16" in screen and "pending" in screen and "10.0" in screen
+    tmux("send-keys", "-t", session, "Enter")  # the first run's dashboard
+    wait_for(lambda: "step 400/1000" in pane(session), 30, "the run's dashboard")
+    tmux("send-keys", "-t", session, "i")
+    # The strip takes the width: the loss panel goes while it shows.
+    wait_for(
+        lambda: "latent walks z0" in pane(session) and "losses" not in pane(session),
+        10,
+        "the latent walks view",
+    )
+    assert "▀" in pane(session)
+    tmux("send-keys", "-t", session, "i")
+    wait_for(lambda: "losses" in pane(session), 10, "the panels back")
+    tmux("send-keys", "-t", session, "d")  # detach: back to the sweep's table
+    wait_for(lambda: "1/3 finished" in pane(session), 20, "the table again")
+    tmux("send-keys", "-t", session, "q")
+    wait_for(lambda: "1/3 finished" not in pane(session), 10, "exit on q")

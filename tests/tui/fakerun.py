@@ -112,7 +112,8 @@ def make_run(
         )
     else:
         imgs = digits(64)
-        save_grid(imgs, rd.sample_path(steps))
+        nrow = 10 if conditional else 8  # a conditional grid: a column per class
+        save_grid(imgs[:60] if conditional else imgs, rd.sample_path(steps), nrow=nrow)
         save_grid(imgs[::-1].copy(), rd.samples / "fresh.png")
         counts = (
             [0, 2, 0, 1, 3, 0, 0, 5, 985, 4]
@@ -128,7 +129,7 @@ def make_run(
                 epoch=1.0,
                 time=1.0,
                 path=rd.relative(rd.sample_path(steps)),
-                nrow=8,
+                nrow=nrow,
                 fresh_nrow=8,
                 cond_accuracy=accuracy if conditional else None,
                 class_counts=counts,
@@ -159,9 +160,7 @@ def make_run(
             )
         )
     interp = {} if toy else {"interp": "samples/interp.png", "interp_steps": 8}
-    events.append(
-        ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0, **interp)
-    )
+    events.append(ev.CheckpointSaved(step=steps, path=f"ckpt-{steps:07d}.pt", time=10.0, **interp))
     if state != "running":
         events.append(ev.Finished(step=steps, state=state, time=10.0, img_per_s=2560.0))
     for event in events:

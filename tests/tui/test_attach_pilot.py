@@ -205,3 +205,28 @@ async def test_i_on_a_run_without_walks_says_so(tmp_path: Path):
         await pilot.press("i")
         await pilot.pause(0.1)
         assert "no latent walks yet" in text_of(app, "#samples")
+
+
+async def test_a_conditional_grid_keeps_a_column_per_class_and_w_widens_it(tmp_path: Path):
+    from tui_gan.tui.widgets.samples import layout
+
+    tiles = np.zeros((60, 28, 28), np.uint8)
+    # Ten columns whatever the width: 49 cells fit tiles of 28 // 7 = 4 px (10 * 5 - 1 wide),
+    # 48 cells only 28 // 8 = 3 px.
+    assert layout(tiles, 49, 20, ncol=10).shape[1] == 10 * 5 - 1
+    assert layout(tiles, 48, 20, ncol=10).shape[1] == 10 * 4 - 1
+    assert layout(tiles, 49, 20).shape[1] != 10 * 5 - 1  # a plain grid fills the panel
+    app = Dashboard(attach=make_run(tmp_path, conditional=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        samples = app.query_one("#samples")
+        assert "noise x class" in samples.border_title
+        narrow = len(samples.strips()[0].text.rstrip())
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        assert app.query_one("#left").has_class("hidden")
+        wide = len(samples.strips()[0].text.rstrip())
+        assert wide > 1.8 * narrow  # the ten columns drawn at about twice the size
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        assert not app.query_one("#left").has_class("hidden")

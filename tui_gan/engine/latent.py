@@ -33,15 +33,19 @@ def lerp_path(z0: Tensor, z1: Tensor, t: Tensor, mode: Mode = "linear") -> Tenso
     return out.reshape(-1, z0.shape[1])
 
 
+def noise_by_class(gan, z: Tensor) -> tuple[Tensor, Tensor]:
+    """A conditional G's grid: row r is z[r] drawn as every class in turn (images, labels)."""
+    k = gan.num_classes
+    labels = torch.arange(k, device=gan.device).repeat(len(z))
+    return gan.generate(z.repeat_interleave(k, 0), labels), labels
+
+
 def class_grid(gan, rows: int, seed: int) -> tuple[Tensor, Tensor, int]:
     """(images, labels, columns): row r holds one fixed z drawn for every class in turn (a
     conditional G), or `PLAIN_COLUMNS` independent samples (labels -1)."""
     g = torch.Generator(gan.device).manual_seed(seed)
     if gan.conditional:
-        k = gan.num_classes
-        z = gan.sample_z(rows, g).repeat_interleave(k, 0)
-        labels = torch.arange(k, device=gan.device).repeat(rows)
-        return gan.generate(z, labels), labels, k
+        return (*noise_by_class(gan, gan.sample_z(rows, g)), gan.num_classes)
     n = rows * PLAIN_COLUMNS
     labels = torch.full((n,), -1, dtype=torch.long, device=gan.device)
     return gan.generate(gan.sample_z(n, g)), labels, PLAIN_COLUMNS

@@ -353,12 +353,12 @@ class Trainer:
         gan, n = self.gan, self.preset.log.count_samples
         path = self.rd.sample_path(self.step)
         if gan.conditional:
+            from tui_gan.engine.latent import noise_by_class
+
             # The noise-by-class grid: row r is fixed z number r drawn as every class in turn.
-            k = gan.num_classes
-            rows = max(1, len(self.fixed_noise) // k)
-            z = self.fixed_noise[:rows].repeat_interleave(k, 0)
-            labels = torch.arange(k, device=self.device).repeat(rows)
-            nrow = _write_grid(gan.generate(z, labels), path, nrow=k)
+            rows = max(1, len(self.fixed_noise) // gan.num_classes)
+            images, _ = noise_by_class(gan, self.fixed_noise[:rows])
+            nrow = _write_grid(images, path, nrow=gan.num_classes)
         else:
             nrow = _write_grid(gan.generate(self.fixed_noise), path)
         labels = gan.balanced_labels(n)  # None unless conditional: then class i % k for i

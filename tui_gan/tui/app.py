@@ -90,6 +90,7 @@ class Dashboard(App):
         Binding("space", "pause", "pause"),
         Binding("f", "flip", "fixed/random"),
         Binding("i", "interp", "latent walks"),
+        Binding("w", "wide", "wide samples"),
         Binding("d", "detach", "detach"),
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
@@ -114,6 +115,7 @@ class Dashboard(App):
         self.quitting: Path | None = None  # q was pressed: exit when this run has ended
         self.dirty = True
         self.presets_source = presets_source
+        self.wide = False  # w: the samples take the whole width
 
     # --- layout ---------------------------------------------------------------
 
@@ -365,13 +367,23 @@ class Dashboard(App):
         fresh = self.query_one("#samples").toggle()
         self.say("showing fresh random samples" if fresh else "showing the fixed-noise grid")
 
+    def action_wide(self) -> None:
+        """The samples (or the 1-D view) across the whole width: a noise-by-class grid's ten
+        columns need it below ~290 columns; the charts come back with w."""
+        self.wide = not self.wide
+        self._place_left()
+        self.say("samples at full width (w: back)" if self.wide else "charts back")
+
+    def _place_left(self) -> None:
+        self.query_one("#left").set_class(self.wide or self.query_one("#samples").interp, "hidden")
+
     def action_interp(self) -> None:
         if self.view is not None and self.view.is_toy:
             self.say("a 1-D run has no latent walks to draw")
             return
         on = self.query_one("#samples").toggle_interp()
         # The strip's steps sit side by side: it gets the whole width while shown.
-        self.query_one("#left").set_class(on, "hidden")
+        self._place_left()
         self.say(
             "showing latent walks from the latest checkpoint (i: back to the samples)"
             if on

@@ -13,6 +13,7 @@ KEYS = (
     ("s", "save a checkpoint now"),
     ("space", "pause / resume training (the screen stays live)"),
     ("f", "fixed-noise grid (quality over time) / fresh random samples (diversity)"),
+    ("w", "wide: the samples across the whole width (a noise-by-class grid needs it)"),
     ("i", "latent walks: 4 rows walking z0 -> z1 in 8 steps, redrawn at each checkpoint"),
     ("d", "detach: leave the run training and exit; `tui-gan attach RUN_DIR` returns"),
     ("q", "quit: save a checkpoint, stop the run, exit"),

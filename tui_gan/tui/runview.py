@@ -135,6 +135,11 @@ class RunView:
         return self.family == "toy1d"
 
     @property
+    def conditional(self) -> bool:
+        """G draws a class it is told: its grids keep one column per class."""
+        return self.family in ("cmlp", "cdcgan")
+
+    @property
     def probabilities(self) -> bool:
         """BCE presets report D outputs as probabilities (0.5 is equilibrium); the other
         losses (lsgan, hinge, wgan-gp) report D's raw scores."""

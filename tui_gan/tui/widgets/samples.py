@@ -118,6 +118,8 @@ class SamplePanel(ViewPanel):
             super().update_view(view)
             return
         which = "fresh samples" if self.fresh else "fixed noise"
+        if view.conditional and not self.fresh:
+            which = "noise x class"
         if s and s.generator == "ema":  # drawn by G's moving average; short, to fit 80 columns
             self.border_title = f"{which}, EMA G @ {s.step}  (f)"
         else:
@@ -158,7 +160,9 @@ class SamplePanel(ViewPanel):
             tiles = load_tiles(path, v.image_size, nrow)
             if tiles is None:
                 return self._message(f"cannot read {path.name}")
-            ncol = nrow if self.interp else None
+            # Latent walks and a conditional run's noise-by-class grid keep their columns
+            # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
+            ncol = nrow if self.interp or v.conditional else None
             self._strips = to_strips(layout(tiles, w, h, ncol), w)
             self._key = key
         return self._strips

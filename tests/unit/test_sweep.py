@@ -1,0 +1,141 @@
+"""Sweep specs (one-line errors), run names, run states, the reports and `runs`' sweep line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.tui.fakerun import make_run
+from tui_gan.errors import PresetError
+from tui_gan.sweep.report import markdown, score_tables, wall_seconds
+from tui_gan.sweep.runner import run_status
+from tui_gan.sweep.spec import Axis, SweepSpec, grid_spec, load_spec, resolve_runs
+
+SEED_SPEC = REPO / "presets" / "sweeps" / "latent-hidden.toml"
+
+
+def test_the_seed_sweep_is_its_6x6_grid_and_every_cell_validates():
+    spec = load_spec(SEED_SPEC)
+    sizes = [9, 16, 36, 64, 100, 144]
+    assert [a.name for a in spec.axes] == ["latent", "hidden"]
+    assert all(list(a.values) == sizes for a in spec.axes)
+    assert len(spec.runs) == 36 and len({r.name for r in spec.runs}) == 36
+    cell = next(r for r in spec.runs if r.values == {"latent": 16, "hidden": 64})
+    assert cell.name == "latent-16_hidden-64"
+    # "hidden" sets the widths of both networks, as the seed's hidden_dim does.
+    assert "model.g_hidden=[64, 64]" in cell.overrides
+    assert "model.d_hidden=[64, 64]" in cell.overrides
+    assert "model.latent_dim=16" in cell.overrides
+    resolve_runs(spec, spec.steps)  # all 36 presets are valid
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("preset = 'mnist-mlp'", "axis: expected one or more [[axis]] tables"),
+        ("[[axis]]\nname='a'\nvalues=[1]\nset=['model.latent_dim=1']", "axis[0].set: expected"),
+        ("[[axis]]\nname='a'\nvalues=[]\nset=['x={v}']", "axis[0].values: expected a list"),
+        ("[[axis]]\nname='a'\nvalues=[1, 1]\nset=['x={v}']", "axis[0].values: expected"),
+        ("[[axis]]\nname='fid'\nvalues=[1]\nset=['x={v}']", "axis[0].name: expected a name"),
+        ("colour = 1\n[[axis]]\nname='a'\nvalues=[1]\nset=['x={v}']", "colour: unknown key"),
+        ("steps = -3\n[[axis]]\nname='a'\nvalues=[1]\nset=['x={v}']", "steps: expected a pos"),
+    ],
+)
+def test_a_bad_spec_is_one_line_naming_the_file_and_key(tmp_path: Path, text: str, message: str):
+    with pytest.raises(PresetError) as err:
+        load_spec(write(tmp_path, text))
+    assert message in str(err.value) and str(tmp_path / "s.toml") in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_bad_cell_is_named_before_anything_trains(tmp_path: Path):
+    spec = load_spec(
+        write(tmp_path, "[[axis]]\nname='lr'\nvalues=[1e-4, 50.0]\nset=['optim.g.lr={v}']")
+    )
+    with pytest.raises(PresetError, match=r"sweep run lr-50.0: command line: optim.g.lr: expected"):
+        resolve_runs(spec, 10)
+
+
+def test_grid_axes_from_the_command_line():
+    spec = grid_spec("mnist-lsgan", ["model.latent_dim=8,16", "loss.kind=bce,lsgan"], None)
+    assert spec.name == "mnist-lsgan-sweep"
+    assert [r.name for r in spec.runs] == [
+        "latent-dim-8_kind-bce",
+        "latent-dim-8_kind-lsgan",
+        "latent-dim-16_kind-bce",
+        "latent-dim-16_kind-lsgan",
+    ]
+    assert spec.runs[1].overrides == ("model.latent_dim=8", 'loss.kind="lsgan"')
+    # A field whose name is a sweep.csv column keeps its dotted name.
+    assert grid_spec(None, ["train.steps=10,20"], "s").axes[0].name == "train.steps"
+    with pytest.raises(PresetError, match="--grid model.latent_dim: expected KEY=V1,V2"):
+        grid_spec(None, ["model.latent_dim"], None)
+    with pytest.raises(PresetError, match="expected distinct"):
+        grid_spec(None, ["model.latent_dim=8,8"], None)
+
+
+def test_run_status_reads_what_a_rerun_must_do(tmp_path: Path):
+    assert run_status(tmp_path / "never-started") == "new"
+    finished = make_run(tmp_path, "done")
+    assert run_status(finished) == "finished"
+    stopped = make_run(tmp_path, "stopped", state="stopped")
+    assert run_status(stopped) == "new"  # no checkpoint: starts over
+    (stopped / "last.pt").write_bytes(b"x")
+    assert run_status(stopped) == "resumable"
+
+
+def sweep_of(axes, table, sessions=((0.0, 90.0),)):
+    spec = SweepSpec("s", "mnist-mlp", tuple(axes))
+
+    class FakeSweep:
+        pass
+
+    fake = FakeSweep()
+    fake.spec = spec
+    fake.meta = {"steps": 100, "sessions": [list(s) for s in sessions]}
+    return fake
+
+
+def test_the_score_table_is_laid_out_as_the_seed_with_the_best_marked():
+    axes = [Axis("latent", (9, 16), ("a={v}",)), Axis("hidden", (9, 16, 36), ("b={v}",))]
+    fids = {(9, 9): 102.0, (9, 16): 109.5, (9, 36): 70.55, (16, 9): 82.8, (16, 16): 89.4}
+    table = [
+        {"latent": a, "hidden": b, "fid": fids.get((a, b)), "state": "finished"}
+        for a in (9, 16)
+        for b in (9, 16, 36)
+    ]
+    lines = score_tables(table, axes, "fid")
+    assert lines[2] == "| latent \\ hidden | 9 | 16 | 36 |"
+    assert lines[4] == "| 9 | 102.0 | 109.5 | **70.5*** |"
+    assert lines[5] == "| 16 | 82.8 | 89.4 | -- |"  # a cell not done yet
+    text = markdown(sweep_of(axes, table), table, ["run", "latent", "hidden", "state", "fid"])
+    assert "wall time 1.5 min over 1 session" in text and "| latent \\ hidden |" in text
+
+
+def test_wall_time_is_the_sum_of_the_sessions():
+    assert wall_seconds({"sessions": [[0, 60], [100, 130], ["junk"]]}) == 90
+
+
+def test_runs_lists_a_sweep_as_one_line(tmp_path: Path, cli):
+    sweep = tmp_path / "grid"
+    sweep.mkdir()
+    make_run(sweep, "a-1")
+    make_run(sweep, "a-2", state="running")
+    runs = [{"name": n, "values": {"a": i}} for i, n in enumerate(["a-1", "a-2", "a-3"])]
+    (sweep / "sweep.json").write_text(json.dumps({"name": "grid", "preset": "p", "runs": runs}))
+    res = cli("runs", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    (line,) = [ln for ln in res.stdout.splitlines() if ln.startswith("grid")]
+    # a-2 runs on another host (make_run's status says host "test"): trusted as running.
+    assert "sweep" in line and "1/3 finished, 1 running" in line
+    rows = json.loads(cli("runs", "--out", str(tmp_path), "--json").stdout)
+    assert rows[0]["sweep"]["pending"] == 1 and rows[0]["total"] == 3
