@@ -1,4 +1,5 @@
-"""End to end: a conditional run's grid, latent walks, eval keys and dashboard records."""
+"""A real conditional run (the CLI in a subprocess), then its grid, latent walks and eval
+keys through Typer's CliRunner: the same commands in-process, without a torch import each."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import run_cli
+from tui_gan.cli.app import app
+
+
+def cli(*args: str):
+    """(exit code, stdout, stderr) of `tui-gan ARGS` run in this process."""
+    res = CliRunner().invoke(app, list(args))
+    return res.exit_code, res.stdout, res.stderr
+
 
 pytestmark = pytest.mark.e2e
 FORMAT1 = Path(__file__).parent.parent / "data" / "format1"  # real unconditional runs
@@ -67,43 +77,40 @@ def test_a_conditional_run_records_its_noise_by_class_grid_and_accuracy(cond_run
 
 
 def test_eval_json_adds_the_conditional_accuracy(cond_run: Path):
-    res = run_cli("eval", str(cond_run), "--n", "100", "--json")
-    assert res.returncode == 0, res.stderr
-    out = json.loads(res.stdout)
+    code, stdout, stderr = cli("eval", str(cond_run), "--n", "100", "--json")
+    assert code == 0, stderr
+    out = json.loads(stdout)
     assert 0 <= out["cond_accuracy"] <= 1 and len(out["cond_accuracy_per_class"]) == 10
 
 
 def test_grid_npz_is_row_by_row_with_a_column_per_class(cond_run: Path, tmp_path: Path):
-    res = run_cli(
+    code, stdout, stderr = cli(
         "grid", str(cond_run), "--rows", "3", "--seed", "4", "--out", str(tmp_path / "g.npz")
     )
-    assert res.returncode == 0, res.stderr
-    assert "3 rows x 10 classes" in res.stdout
+    assert code == 0, stderr
+    assert "3 rows x 10 classes" in stdout
     data = np.load(tmp_path / "g.npz")
     assert data["images"].shape == (30, 1, 28, 28) and data["images"].dtype == np.uint8
     assert data["labels"].tolist() == list(range(10)) * 3
-    again = run_cli(
-        "grid", str(cond_run), "--rows", "3", "--seed", "4", "--out", str(tmp_path / "g.png")
-    )
-    assert again.returncode == 0 and (tmp_path / "g.png").stat().st_size > 0
-    shown = run_cli("grid", str(cond_run), "--rows", "1")  # drawn in the terminal
-    assert shown.returncode == 0 and "▀" in shown.stdout
+    code, *_ = cli("grid", str(cond_run), "--rows", "3", "--out", str(tmp_path / "g.png"))
+    assert code == 0 and (tmp_path / "g.png").stat().st_size > 0
+    code, stdout, _ = cli("grid", str(cond_run), "--rows", "1")  # drawn in the terminal
+    assert code == 0 and "▀" in stdout
 
 
 def test_interpolate_walks_extrapolates_and_holds_the_class(cond_run: Path, tmp_path: Path):
     out = tmp_path / "walk.npz"
-    res = run_cli(
+    code, _, stderr = cli(
         "interpolate", str(cond_run), "--rows", "2", "--steps", "4", "--range", "-1,2",
         "--mode", "slerp", "--class", "3", "--out", str(out),
     )  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    assert code == 0, stderr
     data = np.load(out)
     assert data["images"].shape == (8, 1, 28, 28)
     assert data["t"].tolist() == [-1.0, 0.0, 1.0, 2.0]
     assert set(data["labels"].tolist()) == {3}
-    # t = 0 and t = 1 of a linear walk are the endpoints, drawn as a grid of the two z would be.
-    png = run_cli("interpolate", str(cond_run), "--out", str(tmp_path / "walk.png"))
-    assert png.returncode == 0 and "6 walks of 10 steps, t from 0 to 1 (linear)" in png.stdout
+    code, stdout, _ = cli("interpolate", str(cond_run), "--out", str(tmp_path / "walk.png"))
+    assert code == 0 and "6 walks of 10 steps, t from 0 to 1 (linear)" in stdout
 
 
 @pytest.mark.parametrize(
@@ -123,15 +130,15 @@ def test_bad_requests_are_one_line(cond_run: Path, args: list[str], message: str
         "MNIST1": str(FORMAT1 / "mnist-v1"),
         "TOY1": str(FORMAT1 / "toy-v1"),
     }
-    res = run_cli(*[where.get(a, a) for a in args])
-    assert res.returncode == 2, res.stderr
-    assert message in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    code, _, stderr = cli(*[where.get(a, a) for a in args])
+    assert code == 2, stderr
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
 
 
 def test_an_unconditional_grid_is_rows_of_ten(tmp_path: Path):
-    res = run_cli(
+    code, _, stderr = cli(
         "grid", str(FORMAT1 / "mnist-v1"), "--rows", "2", "--out", str(tmp_path / "p.npz")
     )
-    assert res.returncode == 0, res.stderr
+    assert code == 0, stderr
     data = np.load(tmp_path / "p.npz")
     assert data["images"].shape == (20, 1, 28, 28) and set(data["labels"].tolist()) == {-1}

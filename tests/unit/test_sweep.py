@@ -139,3 +139,61 @@ def test_runs_lists_a_sweep_as_one_line(tmp_path: Path, cli):
     assert "sweep" in line and "1/3 finished, 1 running" in line
     rows = json.loads(cli("runs", "--out", str(tmp_path), "--json").stdout)
     assert rows[0]["sweep"]["pending"] == 1 and rows[0]["total"] == 3
+
+
+def test_a_live_run_on_another_host_is_dead_once_silent_for_half_an_hour(tmp_path: Path):
+    import os
+    import time
+
+    run = make_run(tmp_path, "on-a-node", state="running")  # status.json: host "test"
+    (run / "last.pt").write_bytes(b"x")
+    assert run_status(run) == "live"  # its lock is on the node: the sweep waits for it
+    old = time.time() - 3600
+    for name in ("metrics.jsonl", "status.json"):
+        os.utime(run / name, (old, old))
+    assert run_status(run) == "resumable"  # a job killed with its node: resume it
+
+
+def test_a_finished_run_frees_its_place_for_the_next(tmp_path: Path, monkeypatch):
+    """With 2 jobs on 2 GPUs, the run started after one ends takes the GPU that run held."""
+    import tui_gan.sweep.runner as R
+
+    spec = grid_spec("mnist-mlp", ["model.latent_dim=4,8,16"], "s")
+    sweep = R.Sweep(spec, tmp_path, steps=10)
+    sweep.open()
+
+    class Launcher:
+        def __init__(self):
+            self.started: list[tuple[str, int]] = []
+            self.live: dict[str, int] = {}  # run -> polls left
+
+        def start(self, run_dir, argv, slot):
+            self.started.append((run_dir.name, slot))
+            self.live[run_dir.name] = 1 if run_dir.name.endswith("-8") else 3
+            return run_dir.name
+
+        def alive(self, name):
+            self.live[name] -= 1
+            return self.live[name] > 0
+
+    monkeypatch.setattr(R, "POLL_S", 0)
+    monkeypatch.setattr(R, "_report", lambda *a: True)
+    monkeypatch.setattr("tui_gan.sweep.report.write_reports", lambda s: (None, None))
+    launcher = Launcher()
+    assert R.drive(sweep, launcher, jobs=2, device=None, say=lambda line: None) == 0
+    # latent 8 (place 1) ends first: latent 16 gets place 1, not a third place or place 0.
+    assert launcher.started == [("latent-dim-4", 0), ("latent-dim-8", 1), ("latent-dim-16", 1)]
+
+
+def test_local_runs_split_the_cores_and_take_a_gpu_each(monkeypatch):
+    import tui_gan.sweep.runner as R
+
+    monkeypatch.setattr(R, "cpu_count", lambda: 8)
+    env = R.LocalLauncher(jobs=3, gpus=0).env(2)
+    assert env["OMP_NUM_THREADS"] == "2" and env["MKL_NUM_THREADS"] == "2"  # 8 // 3
+    assert "CUDA_VISIBLE_DEVICES" not in env or env["CUDA_VISIBLE_DEVICES"] == (
+        __import__("os").environ.get("CUDA_VISIBLE_DEVICES")
+    )
+    assert R.LocalLauncher(jobs=16, gpus=0).env(0)["OMP_NUM_THREADS"] == "1"
+    gpu = R.LocalLauncher(jobs=2, gpus=2)
+    assert [gpu.env(s)["CUDA_VISIBLE_DEVICES"] for s in (0, 1)] == ["0", "1"]

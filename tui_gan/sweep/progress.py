@@ -47,11 +47,13 @@ def run_rows(sweep_dir: Path, meta: dict[str, Any]) -> list[RunRow]:
             out.append(RunRow(r["name"], values, "pending", 0, meta.get("steps"), None))
             continue
         status = control.read_status(run_dir) or {}
-        score = None
+        score, step = None, status.get("step", 0)  # status.json's step is where it started
         for event in ev.iter_events(run_dir / "metrics.jsonl"):
             if isinstance(event, ev.Evaluated):
                 score = event.score
-        step, total = status.get("step", 0), status.get("total_steps")
+            elif isinstance(event, ev.StepMetrics | ev.Finished):
+                step = max(step, event.step)
+        total = status.get("total_steps")
         out.append(RunRow(r["name"], values, state, step, total, score))
     return out
 

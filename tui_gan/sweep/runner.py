@@ -26,14 +26,37 @@ STOP_WAIT_S = 300  # Ctrl-C: how long the runs get to save their checkpoints
 ONLY_FINAL_EVAL = 10**9  # log.eval_every: no periodic eval, one at the run's end
 
 
+STALE_S = 1800  # a run on another host silent this long (not paused) is taken for dead
+
+
 def run_status(run_dir: Path) -> str:
     """finished | live | resumable (a checkpoint to continue) | new (nothing to keep)."""
     state = run_state(run_dir)
     if state == "finished":
         return "finished"
-    if state in LIVE_STATES:
+    if state in LIVE_STATES and not _stale(run_dir, state):
         return "live"
     return "resumable" if (run_dir / "last.pt").is_file() else "new"
+
+
+def _stale(run_dir: Path, state: str) -> bool:
+    """A live state on another host (a Slurm node) cannot be checked by its lock: a job
+    killed with its node leaves it for ever. Silence says it: a running trainer appends a
+    record every log_every steps. A run on this host is judged by its lock instead."""
+    import socket
+
+    from tui_gan.engine.control import read_status
+
+    status = read_status(run_dir) or {}
+    if state == "paused" or status.get("host") in (None, socket.gethostname()):
+        return False
+    newest = 0.0
+    for name in ("metrics.jsonl", "status.json"):
+        try:
+            newest = max(newest, (run_dir / name).stat().st_mtime)
+        except OSError:
+            pass
+    return time.time() - newest > STALE_S
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -47,6 +70,7 @@ class Launched:
     run: Run
     handle: Any
     how: str  # "fresh" or "resumed"
+    slot: int  # which of the `jobs` places it holds (on a GPU box: which GPU)
 
 
 @dataclass
@@ -130,7 +154,7 @@ def drive(
 ) -> int:
     """Start, resume and watch the runs until none is left; 0 when all finished, 1 when some
     failed, 130 after Ctrl-C (the live runs save a checkpoint and stop first)."""
-    from tui_gan.sweep.report import final_row, write_reports
+    from tui_gan.sweep.report import write_reports
 
     runs = list(sweep.spec.runs)
     todo: list[Run] = []
@@ -151,27 +175,27 @@ def drive(
     )
     running: list[Launched] = []
     failed = 0
-    slot = 0
     try:
         while todo or running or watched:
             while todo and len(running) < jobs:
                 run = todo.pop(0)
                 argv, how = sweep.train_argv(run, device)
-                handle = launcher.start(sweep.run_dir(run), argv, slot % jobs)
-                slot += 1
-                running.append(Launched(run, handle, how))
+                # The lowest place no live run holds: a run ending frees its GPU for the next.
+                slot = min(set(range(jobs)) - {r.slot for r in running})
+                handle = launcher.start(sweep.run_dir(run), argv, slot)
+                running.append(Launched(run, handle, how, slot))
                 say(f"[{done + len(running) + len(watched)}/{total}] {run.name}: {how}")
             time.sleep(POLL_S)
             for item in [r for r in running if not launcher.alive(r.handle)]:
                 running.remove(item)
-                ok = _report(sweep, item.run, say, final_row)
+                ok = _report(sweep, item.run, say)
                 done += ok
                 failed += not ok
                 write_reports(sweep)
                 sweep.save()
             for run in [r for r in watched if run_status(sweep.run_dir(r)) != "live"]:
                 watched.remove(run)
-                ok = _report(sweep, run, say, final_row)
+                ok = _report(sweep, run, say)
                 done += ok
                 failed += not ok
     except KeyboardInterrupt:
@@ -191,7 +215,10 @@ def drive(
     return 1 if failed else 0
 
 
-def _report(sweep: Sweep, run: Run, say, final_row) -> bool:
+def _report(sweep: Sweep, run: Run, say) -> bool:
+    """One line on a run that has ended; True when it finished."""
+    from tui_gan.sweep.report import final_row
+
     run_dir = sweep.run_dir(run)
     status = run_status(run_dir)
     if status != "finished":
