@@ -167,7 +167,7 @@ async def test_a_conditional_run_shows_accuracy_per_class_and_the_ignored_class(
         await settle(pilot)
         panel = app.query_one("#classes")
         assert panel.has_class("alarm")
-        assert "IGNORED: 7" in panel.border_title and "hit 85%" in panel.border_title
+        assert "IGNORED: 7" in panel.border_title and "cond acc 85%" in panel.border_title
         text = text_of(app, "#classes")
         assert "99%" in text and "20%" in text  # class 1 and the ignored class 7
 

@@ -250,9 +250,11 @@ def grid(
     device: DeviceOpt = None,
     raw: RawOpt = False,
 ) -> None:
-    """The noise-by-class grid: each row one fixed z, each column a class (conditional runs);
-    an unconditional run gives rows of 10 samples. The NPZ holds `images` (uint8, row r's
-    class c at index r * classes + c) and `labels` (-1: no class asked)."""
+    """The noise-by-class grid: a row per z, a column per class (plain rows unconditional).
+
+    Conditional runs draw each row's fixed z as every class in turn; an unconditional run
+    gives rows of 10 samples. The NPZ holds `images` (uint8, row r's class c at index
+    r * classes + c) and `labels` (-1: no class asked)."""
     from tui_gan.cli.latent import run_grid
 
     run_grid(target, rows, seed, out, device.value if device else "auto", raw)
@@ -289,8 +291,10 @@ def interpolate(
     device: DeviceOpt = None,
     raw: RawOpt = False,
 ) -> None:
-    """Walk G's latent space: each row goes from one random z to another (t=0 to 1), or past
-    them with --range -1,2. The NPZ holds `images` (uint8, rows*steps) and `t`."""
+    """Walk G's latent space between random z: interpolation, or extrapolation past them.
+
+    Each row goes from one random z (t=0) to another (t=1), or past them with --range -1,2.
+    The NPZ holds `images` (uint8, rows*steps) and `t`."""
     from tui_gan.cli.latent import run_interpolate
 
     dev = device.value if device else "auto"
@@ -341,9 +345,11 @@ def sweep(
         ),
     ] = None,
 ) -> None:
-    """Train one run per combination of values, each a normal run directory under OUT/NAME;
-    the same command again skips finished runs and resumes interrupted ones. Writes
-    sweep.csv and sweep.md (the final FID table)."""
+    """Train a grid of runs and tabulate their FID; the same command again resumes it.
+
+    One run per combination of values, each a normal run directory under OUT/NAME; the
+    same command again skips finished runs and resumes interrupted ones. Writes sweep.csv
+    and sweep.md (the final FID table)."""
     from tui_gan.cli.sweep import run_sweep
 
     code = run_sweep(

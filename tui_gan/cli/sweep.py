@@ -33,6 +33,11 @@ def run_sweep(
 
         shipped = preset_dir() / "sweeps" / f"{spec_file}.toml"  # a shipped sweep by name
         spec_file = shipped if shipped.is_file() else spec_file
+    if spec_file is not None and not spec_file.is_file():
+        from tui_gan.presets import preset_dir
+
+        shipped = ", ".join(p.stem for p in sorted((preset_dir() / "sweeps").glob("*.toml")))
+        raise UsageError(f"{spec_file}: no such sweep file (shipped: {shipped or 'none'})")
     if spec_file is not None:
         if grids:
             raise UsageError("give a SPEC.toml or --grid axes, not both")

@@ -53,7 +53,7 @@ class ClassPanel(ViewPanel):
             self.set_class(bool(missed), "alarm")
             mean = sum(acc) / len(acc)
             self.border_title = (
-                f"asked-for class hit {mean:.0%}"
+                f"cond acc {mean:.0%}"
                 + (f"  IGNORED: {','.join(map(str, missed))}" if missed else "")
                 + ("  EMA G" if s.generator == "ema" else "")
             )
