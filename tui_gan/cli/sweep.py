@@ -63,6 +63,7 @@ def run_sweep(
     except PresetError as err:
         raise UsageError(str(err)) from None
     gpus = _gpus(device)
+    sweep = Sweep(spec, Path(out), steps)
     if launcher == "submitit":
         from tui_gan.sweep.slurm import SubmititLauncher, parse_params
 
@@ -70,19 +71,16 @@ def run_sweep(
         cluster = params.pop("cluster", None)
         # On a cluster every run is queued at once unless --jobs caps it; Slurm schedules.
         jobs = jobs or len(spec.runs)
-        sweep = Sweep(spec, Path(out), steps)
-        sweep.open()
-        threads = max(1, cpu_count() // jobs) if cluster == "local" else None
-        runner = SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads or 0)
+        threads = max(1, cpu_count() // jobs) if cluster == "local" else 0
+        runner = SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads)
     else:
         if submitit:
             raise UsageError(
                 "--submitit sets the submitit launcher's parameters: add --launcher submitit"
             )
         jobs = jobs or max(1, gpus)  # one per GPU; on a CPU one, with every core
-        sweep = Sweep(spec, Path(out), steps)
-        sweep.open()
         runner = LocalLauncher(jobs, gpus)
+    sweep.open()  # only now: a refused sweep leaves no folder behind
     _survive_hangup(sweep.dir / "sweep.log")
     return drive(sweep, runner, jobs, device, say=_say)
 
