@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,11 +29,13 @@ def starts(run: Path) -> list[int]:
     return [r["step"] for r in map(json.loads, lines) if r["type"] == "start"]
 
 
-def test_a_sweep_trains_each_cell_once_and_tabulates_them(tmp_path: Path, mnist_classifiers):
-    import shutil
+def with_classifier(sweep_dir: Path, mnist_classifiers: Path) -> None:
+    """The suite's digit classifier, where the sweep's runs look for it (not trained again)."""
+    shutil.copytree(mnist_classifiers, sweep_dir / "classifiers")
 
-    (tmp_path / "g").mkdir()
-    shutil.copytree(mnist_classifiers, tmp_path / "g" / "classifiers")
+
+def test_a_sweep_trains_each_cell_once_and_tabulates_them(tmp_path: Path, mnist_classifiers):
+    with_classifier(tmp_path / "g", mnist_classifiers)
     args = ["sweep", "--preset", "mnist-mlp", "--grid", "model.latent_dim=4,8", "--steps", "20"]
     args += ["--out", str(tmp_path), "--name", "g", "--jobs", "2", *TINY]
     res = run_cli(*args)
@@ -64,7 +67,8 @@ def test_a_sweep_trains_each_cell_once_and_tabulates_them(tmp_path: Path, mnist_
     assert other.returncode == 2 and "holds another sweep" in other.stderr
 
 
-def test_a_stopped_sweep_resumes_its_runs_where_they_stopped(tmp_path: Path):
+def test_a_stopped_sweep_resumes_its_runs_where_they_stopped(tmp_path: Path, mnist_classifiers):
+    with_classifier(tmp_path / "s", mnist_classifiers)
     args = [sys.executable, "-m", "tui_gan", "sweep", "--preset", "mnist-mlp"]
     args += ["--grid", "model.latent_dim=4", "--steps", "2000", "--out", str(tmp_path)]
     args += ["--name", "s", *TINY, "--set", "log.checkpoint_every=50", "--set", "log.eval_every=0"]
@@ -93,8 +97,9 @@ def test_a_stopped_sweep_resumes_its_runs_where_they_stopped(tmp_path: Path):
     assert json.loads((run / "status.json").read_text())["state"] == "finished"
 
 
-def test_the_submitit_launcher_runs_each_cell_as_a_job(tmp_path: Path):
+def test_the_submitit_launcher_runs_each_cell_as_a_job(tmp_path: Path, mnist_classifiers):
     pytest.importorskip("submitit")
+    with_classifier(tmp_path / "j", mnist_classifiers)
     res = run_cli(
         "sweep", "--preset", "mnist-mlp", "--grid", "model.latent_dim=4", "--steps", "10",
         "--out", str(tmp_path), "--name", "j", "--launcher", "submitit",
@@ -118,3 +123,7 @@ def test_sweep_input_errors_are_one_line(tmp_path: Path):
     local = run_cli("sweep", "latent-hidden", "--submitit", "x=1", "--out", str(tmp_path))
     assert local.returncode == 2 and "add --launcher submitit" in local.stderr
     assert not any(tmp_path.iterdir())  # refused before anything was made
+    missing = run_cli("sweep", str(tmp_path / "nope.toml"), "--out", str(tmp_path))
+    assert missing.returncode == 2 and "no such sweep file (shipped: latent-hidden)" in (
+        missing.stderr
+    )

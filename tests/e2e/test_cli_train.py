@@ -69,6 +69,7 @@ def test_train_writes_the_run_directory(short_run):
         assert (run / s["path"]).is_file()
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
         "fresh.png",  # the latest fresh samples, for the dashboard's random view
+        "interp.png",  # the latest checkpoint's latent walks, for the dashboard's i view
         "step-0000030.png",
         "step-0000060.png",
     ]

@@ -89,8 +89,9 @@ class Dashboard(App):
         Binding("s", "save", "save"),
         Binding("space", "pause", "pause"),
         Binding("f", "flip", "fixed/random"),
-        Binding("i", "interp", "latent walks"),
-        Binding("w", "wide", "wide samples"),
+        # In `?` rather than the footer, which has room for the steering keys only at 80 columns.
+        Binding("i", "interp", "latent walks", show=False),
+        Binding("w", "wide", "wide samples", show=False),
         Binding("d", "detach", "detach"),
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
