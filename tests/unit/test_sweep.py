@@ -197,3 +197,19 @@ def test_local_runs_split_the_cores_and_take_a_gpu_each(monkeypatch):
     assert R.LocalLauncher(jobs=16, gpus=0).env(0)["OMP_NUM_THREADS"] == "1"
     gpu = R.LocalLauncher(jobs=2, gpus=2)
     assert [gpu.env(s)["CUDA_VISIBLE_DEVICES"] for s in (0, 1)] == ["0", "1"]
+
+
+def test_a_bad_submitit_parameter_is_one_line_and_leaves_no_sweep(tmp_path: Path):
+    pytest.importorskip("submitit")
+    from typer.testing import CliRunner
+
+    from tui_gan.cli.app import app
+
+    args = ["sweep", "--preset", "mnist-mlp", "--grid", "model.latent_dim=4", "--out"]
+    res = CliRunner().invoke(
+        app, [*args, str(tmp_path), "--launcher", "submitit", "--submitit", "bogus_x=1"]
+    )
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith("tui-gan: --submitit: Unknown executor 'bogus'")
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "mnist-mlp-sweep").exists()

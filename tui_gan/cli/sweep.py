@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ def run_sweep(
     submitit: list[str],
 ) -> int:
     from tui_gan.config import check_run_name
-    from tui_gan.sweep.runner import LocalLauncher, Sweep, cpu_count, drive
+    from tui_gan.sweep.runner import Sweep, drive
     from tui_gan.sweep.spec import SweepSpec, grid_spec, load_spec, resolve_runs
 
     check_run_name(name)
@@ -64,25 +65,37 @@ def run_sweep(
         raise UsageError(str(err)) from None
     gpus = _gpus(device)
     sweep = Sweep(spec, Path(out), steps)
+    existed = sweep.dir.exists()
+    try:
+        jobs, runner = _launcher(launcher, submitit, jobs, gpus, sweep)
+    except UsageError:
+        if not existed:  # submitit makes its folder before it checks its parameters
+            shutil.rmtree(sweep.dir, ignore_errors=True)
+        raise
+    sweep.open()  # only now: a refused sweep leaves no folder behind
+    _survive_hangup(sweep.dir / "sweep.log")
+    return drive(sweep, runner, jobs, device, say=_say)
+
+
+def _launcher(launcher: str, submitit: list[str], jobs: int | None, gpus: int, sweep):
+    """(jobs, launcher): where the runs go, and how many at once."""
+    from tui_gan.sweep.runner import LocalLauncher, cpu_count
+
     if launcher == "submitit":
         from tui_gan.sweep.slurm import SubmititLauncher, parse_params
 
         params = parse_params(submitit)
         cluster = params.pop("cluster", None)
         # On a cluster every run is queued at once unless --jobs caps it; Slurm schedules.
-        jobs = jobs or len(spec.runs)
+        jobs = jobs or len(sweep.spec.runs)
         threads = max(1, cpu_count() // jobs) if cluster == "local" else 0
-        runner = SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads)
-    else:
-        if submitit:
-            raise UsageError(
-                "--submitit sets the submitit launcher's parameters: add --launcher submitit"
-            )
-        jobs = jobs or max(1, gpus)  # one per GPU; on a CPU one, with every core
-        runner = LocalLauncher(jobs, gpus)
-    sweep.open()  # only now: a refused sweep leaves no folder behind
-    _survive_hangup(sweep.dir / "sweep.log")
-    return drive(sweep, runner, jobs, device, say=_say)
+        return jobs, SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads)
+    if submitit:
+        raise UsageError(
+            "--submitit sets the submitit launcher's parameters: add --launcher submitit"
+        )
+    jobs = jobs or max(1, gpus)  # one per GPU; on a CPU one, with every core
+    return jobs, LocalLauncher(jobs, gpus)
 
 
 def _say(line: str) -> None:

@@ -37,11 +37,12 @@ class SubmititLauncher:
             raise UsageError(
                 "--launcher submitit needs submitit: pip install 'tui-gan[slurm]'"
             ) from None
-        self.executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
         try:
+            self.executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
             self.executor.update_parameters(**params)
-        except (ValueError, TypeError) as err:
-            raise UsageError(f"--submitit: {err}") from None
+        except Exception as err:  # noqa: BLE001 - submitit says NameError, ValueError, ...
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise UsageError(f"--submitit: {first}") from None
         self.threads = threads
 
     def start(self, run_dir: Path, argv: list[str], slot: int):
