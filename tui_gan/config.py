@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import tomllib
 from pydantic import (
@@ -175,7 +175,7 @@ Augment = Annotated[tuple[str, ...], BeforeValidator(_policy)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
 Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d", "cmlp", "cdcgan"]
-FAMILIES = ("mlp", "dcgan", "faces-dcgan", "toy1d", "cmlp", "cdcgan")
+FAMILIES: tuple[str, ...] = get_args(Family)
 CLASS_COUNTS = {"mnist": 10, "fashion-mnist": 10}  # labelled data sets: what cmlp/cdcgan need
 LossKind = Literal["bce", "bce-saturating", "lsgan", "hinge", "wgan-gp"]
 LatentDist = Literal["normal", "uniform"]
