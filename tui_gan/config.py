@@ -339,6 +339,11 @@ class Preset(_Section):
                 "expected",
                 f"data.name mnist or fashion-mnist for {self.model.family} (it needs labels)",
             )
+        k = CLASS_COUNTS.get(self.data.name, 0)
+        if self.model.family in ("cmlp", "cdcgan") and self.log.count_samples < k:
+            raise PydanticCustomError(
+                "expected", f"log.count_samples >= {k} for {self.model.family} (one per class)"
+            )
         if self.model.family in ("dcgan", "cdcgan") and self.data.image_size != 28:
             raise PydanticCustomError("expected", f"data.image_size = 28 for {self.model.family}")
         return self

@@ -69,3 +69,17 @@ async def test_q_leaves_without_a_run(tmp_path: Path):
         assert app.query_one("DataTable").cursor_row == 2  # back where the user left it
         await pilot.press("q")
     assert app.return_value is None
+
+
+async def test_axes_named_like_the_tables_own_columns(tmp_path: Path):
+    sweep = make_sweep(tmp_path)
+    meta = json.loads((sweep / "sweep.json").read_text())
+    meta["axes"] = [{"name": "step", "values": [9, 16, 36]}, {"name": "FID", "values": [16]}]
+    for r in meta["runs"]:
+        r["values"] = {"step": r["values"]["latent"], "FID": 16}
+    (sweep / "sweep.json").write_text(json.dumps(meta))
+    app = SweepApp(sweep)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await wait_rows(app, pilot)
+        row = [str(c) for c in app.query_one("DataTable").get_row("latent-9_hidden-16")]
+        assert row == ["latent-9_hidden-16", "9", "16", "finished", "400/1000", "10.0"]

@@ -53,6 +53,9 @@ def test_conditional_families_need_labelled_data():
         )
     with pytest.raises(PresetError, match="model.embed_dim: expected an integer"):
         preset(**{"model.embed_dim": 0})
+    # Fewer fresh samples than classes would leave a class with no accuracy to report.
+    with pytest.raises(PresetError, match="log.count_samples >= 10 for cmlp"):
+        preset(**{"log.count_samples": 5})
 
 
 def test_labelled_batches_carry_the_labels_of_their_images():

@@ -177,7 +177,7 @@ def test_a_finished_run_frees_its_place_for_the_next(tmp_path: Path, monkeypatch
             return self.live[name] > 0
 
     monkeypatch.setattr(R, "POLL_S", 0)
-    monkeypatch.setattr(R, "_report", lambda *a: True)
+    monkeypatch.setattr(R, "_report", lambda *a: "finished")
     monkeypatch.setattr("tui_gan.sweep.report.write_reports", lambda s: (None, None))
     launcher = Launcher()
     assert R.drive(sweep, launcher, jobs=2, device=None, say=lambda line: None) == 0
@@ -213,3 +213,50 @@ def test_a_bad_submitit_parameter_is_one_line_and_leaves_no_sweep(tmp_path: Path
     assert res.stderr.strip().startswith("tui-gan: --submitit: Unknown executor 'bogus'")
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "mnist-mlp-sweep").exists()
+
+
+def test_one_driver_at_a_time_and_a_run_folder_is_no_sweep(tmp_path: Path):
+    import tui_gan.sweep.runner as R
+    from tui_gan.errors import UsageError
+
+    spec = grid_spec("mnist-mlp", ["model.latent_dim=4,8"], "s")
+    R.Sweep(spec, tmp_path, steps=10).open()
+    with pytest.raises(UsageError, match="being driven by another `tui-gan sweep`"):
+        R.Sweep(spec, tmp_path, steps=10).open()  # its lock is held (by the first, here)
+    make_run(tmp_path, "a-run")
+    with pytest.raises(UsageError, match="is a run directory, not a sweep"):
+        R.Sweep(grid_spec(None, ["model.latent_dim=4"], "a-run"), tmp_path).open()
+
+
+def test_a_run_started_over_is_moved_aside_never_deleted(tmp_path: Path):
+    import tui_gan.sweep.runner as R
+
+    spec = grid_spec("mnist-mlp", ["model.latent_dim=4"], "s")
+    sweep = R.Sweep(spec, tmp_path, steps=10)
+    run = spec.runs[0]
+    failed = make_run(sweep.dir, run.name, state="stopped")  # no checkpoint: starts over
+    (failed / "notes.txt").write_text("mine")
+    argv, how = sweep.train_argv(run, R.run_status(failed), None)
+    assert how == "fresh" and argv[:4] == ["--out", str(sweep.dir), "--name", run.name]
+    assert not failed.exists()
+    kept = sweep.dir / ".attempts" / f"{run.name}.1"
+    assert (kept / "notes.txt").read_text() == "mine"
+    (failed).mkdir()
+    sweep.train_argv(run, "new", None)
+    assert (sweep.dir / ".attempts" / f"{run.name}.2").is_dir()
+
+
+def test_runs_take_gpus_from_the_ones_this_process_may_use(monkeypatch):
+    import tui_gan.sweep.runner as R
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    gpu = R.LocalLauncher(jobs=2, gpus=2)
+    assert [gpu.env(s)["CUDA_VISIBLE_DEVICES"] for s in (0, 1)] == ["2", "3"]
+
+
+def test_negative_values_get_their_own_folder_and_huge_grids_are_refused_at_once():
+    spec = grid_spec(None, ["model.leak=-0.2,0.2"], "s")
+    assert [r.name for r in spec.runs] == ["leak-neg0.2", "leak-0.2"]
+    values = ",".join(str(i) for i in range(1, 10001))
+    with pytest.raises(PresetError, match="100,000,000 runs; at most 1000"):
+        grid_spec(None, [f"model.latent_dim={values}", f"train.seed={values}"], "s")

@@ -86,8 +86,9 @@ def _launcher(launcher: str, submitit: list[str], jobs: int | None, gpus: int, s
 
         params = parse_params(submitit)
         cluster = params.pop("cluster", None)
-        # On a cluster every run is queued at once unless --jobs caps it; Slurm schedules.
-        jobs = jobs or len(sweep.spec.runs)
+        # On a cluster every run is queued at once unless --jobs caps it and Slurm
+        # schedules them; submitit's local executor runs here, so as the local launcher.
+        jobs = jobs or (max(1, gpus) if cluster in ("local", "debug") else len(sweep.spec.runs))
         threads = max(1, cpu_count() // jobs) if cluster == "local" else 0
         return jobs, SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads)
     if submitit:

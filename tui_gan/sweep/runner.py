@@ -90,8 +90,17 @@ class Sweep:
         return self.dir / run.name
 
     def open(self) -> None:
-        """Create sweep.json, or check the folder holds this same sweep (then continue it)."""
+        """Create sweep.json, or check the folder holds this same sweep (then continue it);
+        hold the sweep's lock while this process drives it (a second driver is refused)."""
+        if (self.dir / "status.json").exists():
+            raise UsageError(f"{self.dir} is a run directory, not a sweep; choose another --name")
         self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = _SweepLock(self.dir / LOCK_FILE)
+        if not self._lock.acquire():
+            raise UsageError(
+                f"{self.dir} is being driven by another `tui-gan sweep`; "
+                f"watch it with: tui-gan attach {self.dir}"
+            )
         mine = {**self.spec.to_json(), "steps": self.steps or self.spec.steps}
         old = read_sweep(self.dir)
         if old is not None:
@@ -113,32 +122,61 @@ class Sweep:
             self.meta["sessions"][-1][1] = round(time.time(), 3)
         _write_json(self.dir / SWEEP_FILE, self.meta)
 
-    def train_argv(self, run: Run, device: str | None) -> tuple[list[str], str]:
-        """The `tui-gan train` arguments for a run, and whether it starts fresh or resumes."""
+    def train_argv(self, run: Run, status: str, device: str | None) -> tuple[list[str], str]:
+        """The `tui-gan train` arguments for a run whose status is resumable or new, and
+        whether it starts fresh or resumes."""
         run_dir = self.run_dir(run)
-        status = run_status(run_dir)
         if status == "resumable":
             return ["--resume", str(run_dir), *_device(device)], "resumed"
-        if run_dir.exists():  # started and failed before its first checkpoint: nothing to keep
-            import shutil
-
-            shutil.rmtree(run_dir)
+        if run_dir.exists():
+            # An attempt that ended before its first checkpoint (or a folder in the way):
+            # moved aside, never deleted, so nothing a user may want is lost.
+            attempts = self.dir / ".attempts"
+            attempts.mkdir(exist_ok=True)
+            n = 1
+            while (attempts / f"{run.name}.{n}").exists():
+                n += 1
+            os.replace(run_dir, attempts / f"{run.name}.{n}")
         argv = ["--out", str(self.dir), "--name", run.name]
         if self.spec.preset:
             argv += ["--preset", self.spec.preset]
-        for s in (*run.overrides, *self._final_eval()):
+        for s in (*run.overrides, *self._final_eval(run)):
             argv += ["--set", s]
         steps = self.steps or self.spec.steps
         if steps:
             argv += ["--steps", str(steps)]
         return argv + _device(device), "fresh"
 
-    def _final_eval(self) -> tuple[str, ...]:
+    def _final_eval(self, run: Run) -> tuple[str, ...]:
         """A sweep is scored: a preset without periodic evals still evaluates at its end."""
         from tui_gan.presets import load_preset
 
-        preset = load_preset(self.spec.preset, self.spec.runs[0].overrides)
+        preset = load_preset(self.spec.preset, run.overrides)
         return () if preset.log.eval_every else (f"log.eval_every={ONLY_FINAL_EVAL}",)
+
+
+LOCK_FILE = ".sweep.lock"
+
+
+class _SweepLock:
+    """flock on SWEEP_DIR/.sweep.lock, held for the driver's life (the kernel drops it when
+    the process dies, even by kill -9): two drivers would start the same runs."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
 
 
 def _device(device: str | None) -> list[str]:
@@ -174,12 +212,29 @@ def drive(
         f"{len(watched)} live elsewhere, {len(todo)} to train ({jobs} at a time)"
     )
     running: list[Launched] = []
-    failed = 0
+    failed = stopped = 0
+
+    def ended(run: Run) -> None:
+        nonlocal done, failed, stopped
+        outcome = _report(sweep, run, say)
+        done += outcome == "finished"
+        stopped += outcome == "stopped"
+        failed += outcome == "failed"
+
     try:
         while todo or running or watched:
             while todo and len(running) < jobs:
                 run = todo.pop(0)
-                argv, how = sweep.train_argv(run, device)
+                # Again now, not from the list made at the start: another process (an
+                # attach's key, a Slurm job) may have finished or started it since.
+                status = run_status(sweep.run_dir(run))
+                if status == "finished":
+                    done += 1
+                    continue
+                if status == "live":
+                    watched.append(run)
+                    continue
+                argv, how = sweep.train_argv(run, status, device)
                 # The lowest place no live run holds: a run ending frees its GPU for the next.
                 slot = min(set(range(jobs)) - {r.slot for r in running})
                 handle = launcher.start(sweep.run_dir(run), argv, slot)
@@ -188,35 +243,43 @@ def drive(
             time.sleep(POLL_S)
             for item in [r for r in running if not launcher.alive(r.handle)]:
                 running.remove(item)
-                ok = _report(sweep, item.run, say)
-                done += ok
-                failed += not ok
+                ended(item.run)
                 write_reports(sweep)
                 sweep.save()
             for run in [r for r in watched if run_status(sweep.run_dir(r)) != "live"]:
                 watched.remove(run)
-                ok = _report(sweep, run, say)
-                done += ok
-                failed += not ok
-    except KeyboardInterrupt:
+                ended(run)
+    except BaseException as err:
+        # Ctrl-C, kill, or an error of ours (a full disk, a job the scheduler refused):
+        # the runs this process started save a checkpoint and stop before it exits.
+        interrupted = isinstance(err, KeyboardInterrupt)
+        if not interrupted and not running:
+            raise
         say(f"stopping {len(running)} runs (each saves a checkpoint)…")
         for item in running:
             launcher.stop(item.handle)
         deadline = time.monotonic() + STOP_WAIT_S
         while any(launcher.alive(r.handle) for r in running) and time.monotonic() < deadline:
             time.sleep(0.2)
-        write_reports(sweep)
-        sweep.save()
+        try:
+            write_reports(sweep)
+            sweep.save()
+        except OSError:
+            pass  # the error being raised says more
+        if not interrupted:
+            raise
         say(f"sweep stopped: {done}/{total} finished; the same command continues it")
         return 130
     csv_path, md_path = write_reports(sweep)
     sweep.save()
-    say(f"sweep {sweep.spec.name}: {done}/{total} finished, {failed} failed; {md_path}")
+    more = f", {stopped} stopped (the same command resumes them)" if stopped else ""
+    say(f"sweep {sweep.spec.name}: {done}/{total} finished, {failed} failed{more}; {md_path}")
     return 1 if failed else 0
 
 
-def _report(sweep: Sweep, run: Run, say) -> bool:
-    """One line on a run that has ended; True when it finished."""
+def _report(sweep: Sweep, run: Run, say) -> str:
+    """One line on a run that has ended: finished, stopped (asked to, a checkpoint to resume
+    from: a `q` in its dashboard, say) or failed."""
     from tui_gan.sweep.report import final_row
 
     run_dir = sweep.run_dir(run)
@@ -224,14 +287,17 @@ def _report(sweep: Sweep, run: Run, say) -> bool:
     if status != "finished":
         from tui_gan.launch import last_log_line
 
-        why = last_log_line(run_dir) if status != "resumable" else "stopped with a checkpoint"
-        say(f"  {run.name}: {run_state(run_dir)}: {why}")
-        return False
+        state = run_state(run_dir)
+        if status == "resumable" and state in ("stopped", "interrupted"):
+            say(f"  {run.name}: {state} with a checkpoint; the same command resumes it")
+            return "stopped"
+        say(f"  {run.name}: {state}: {last_log_line(run_dir)}")
+        return "failed"
     row = final_row(run_dir)
     score = row.get("fid", row.get("w1"))
     shown = f", FID {score:.1f}" if isinstance(score, float) else ""
     say(f"  {run.name}: finished in {row.get('wall_s') or 0:.0f}s{shown}")
-    return True
+    return "finished"
 
 
 class LocalLauncher:
@@ -250,8 +316,10 @@ class LocalLauncher:
             "OMP_NUM_THREADS": str(self.threads),
             "MKL_NUM_THREADS": str(self.threads),
         }
-        if self.gpus:
-            env["CUDA_VISIBLE_DEVICES"] = str(slot % self.gpus)  # one run per GPU
+        if self.gpus:  # one run per GPU, picked from the GPUs this process may use
+            visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d]
+            ids = visible if len(visible) >= self.gpus else [str(i) for i in range(self.gpus)]
+            env["CUDA_VISIBLE_DEVICES"] = ids[slot % self.gpus]
         return env
 
     def start(self, run_dir: Path, argv: list[str], slot: int):

@@ -4,6 +4,7 @@ child process; the sweep's loop, resume and reports stay the same."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,17 @@ def train_job(argv: list[str], threads: int | None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "train.log", "ab") as log:
         cmd = [sys.executable, "-m", "tui_gan", "train", *argv]
-        return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        # A cancelled or preempted job gets SIGTERM (SIGINT from submitit's local executor):
+        # passed on as SIGTERM, on which train saves a checkpoint and stops.
+        forward = lambda signum, frame: proc.send_signal(signal.SIGTERM)  # noqa: E731
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, forward)
+        while True:
+            try:
+                return proc.wait()
+            except InterruptedError:  # pragma: no cover - wait retries on EINTR itself
+                continue
 
 
 class SubmititLauncher:
@@ -46,7 +57,11 @@ class SubmititLauncher:
         self.threads = threads
 
     def start(self, run_dir: Path, argv: list[str], slot: int):
-        return self.executor.submit(train_job, argv, self.threads)
+        try:
+            return self.executor.submit(train_job, argv, self.threads)
+        except Exception as err:  # noqa: BLE001 - sbatch refusing the job (a bad partition)
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise UsageError(f"{run_dir.name}: the job was not submitted: {first}") from None
 
     def alive(self, job) -> bool:
         return not job.done()

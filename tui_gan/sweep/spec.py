@@ -54,6 +54,9 @@ class SweepSpec:
     runs: tuple[Run, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
+        count = math.prod(len(a.values) for a in self.axes)
+        if count > MAX_RUNS:  # before the product: 10^4 x 10^4 values must not hang
+            raise PresetError(f"{self.source}: {count:,} runs; at most {MAX_RUNS} in a sweep")
         runs = []
         for combo in itertools.product(*(a.values for a in self.axes)):
             values = {a.name: v for a, v in zip(self.axes, combo, strict=True)}
@@ -81,6 +84,8 @@ class SweepSpec:
 
 def _slug(value: Any) -> str:
     text = str(value).lower() if isinstance(value, bool) else str(value)
+    if text.startswith("-"):  # -0.2 and 0.2 need two folders
+        text = "neg" + text[1:]
     return re.sub(r"[^A-Za-z0-9.+-]+", "-", text).strip("-") or "x"
 
 

@@ -48,11 +48,12 @@ class SweepApp(App[Path | None]):
         super().__init__()
         self.sweep_dir = Path(sweep_dir)
         self.meta = read_meta(self.sweep_dir) or {"runs": []}
-        self.axes = [
+        names = [
             a["name"]
             for a in self.meta.get("axes", [])
             if isinstance(a, dict) and isinstance(a.get("name"), str)
         ]
+        self.axes = list(dict.fromkeys(names))  # a hand-edited sweep.json may repeat one
         self.rows: list[RunRow] = []
         self.start_cursor = cursor
 
@@ -63,8 +64,12 @@ class SweepApp(App[Path | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for col in ("run", *self.axes, "state", "step", "FID"):
-            table.add_column(col, key=col)
+        # Keys apart from the labels: an axis may be called "step" or "FID".
+        table.add_column("run", key="_run")
+        for axis in self.axes:
+            table.add_column(axis, key=f"axis:{axis}")
+        for col in ("state", "step", "FID"):
+            table.add_column(col, key=f"_{col}")
         self.watch()
 
     @work(thread=True, exclusive=True)
@@ -89,7 +94,7 @@ class SweepApp(App[Path | None]):
             if first:
                 table.add_row(*cells, key=r.name)
             else:
-                for col, value in zip(("state", "step", "FID"), cells[-3:], strict=True):
+                for col, value in zip(("_state", "_step", "_FID"), cells[-3:], strict=True):
                     table.update_cell(r.name, col, value)
         if first and self.start_cursor:
             table.move_cursor(row=min(self.start_cursor, table.row_count - 1))
