@@ -37,6 +37,30 @@ def is_sweep(path: Path) -> bool:
     return read_meta(path) is not None
 
 
+# metrics.jsonl path -> (size, mtime_ns, last step, last score): the live table polls every
+# second, and only a file that changed since is read again.
+_SEEN: dict[Path, tuple[int, int, int, float | None]] = {}
+
+
+def _progress(metrics: Path) -> tuple[int, float | None]:
+    """(last step, last evaluation's score) of a run, from its records."""
+    try:
+        st = metrics.stat()
+    except OSError:
+        return 0, None
+    seen = _SEEN.get(metrics)
+    if seen is not None and seen[:2] == (st.st_size, st.st_mtime_ns):
+        return seen[2], seen[3]
+    score, step = None, 0
+    for event in ev.iter_events(metrics):
+        if isinstance(event, ev.Evaluated):
+            score = event.score
+        elif isinstance(event, ev.StepMetrics | ev.Finished):
+            step = max(step, event.step)
+    _SEEN[metrics] = (st.st_size, st.st_mtime_ns, step, score)
+    return step, score
+
+
 def run_rows(sweep_dir: Path, meta: dict[str, Any]) -> list[RunRow]:
     out = []
     for r in meta["runs"]:
@@ -47,12 +71,8 @@ def run_rows(sweep_dir: Path, meta: dict[str, Any]) -> list[RunRow]:
             out.append(RunRow(r["name"], values, "pending", 0, meta.get("steps"), None))
             continue
         status = control.read_status(run_dir) or {}
-        score, step = None, status.get("step", 0)  # status.json's step is where it started
-        for event in ev.iter_events(run_dir / "metrics.jsonl"):
-            if isinstance(event, ev.Evaluated):
-                score = event.score
-            elif isinstance(event, ev.StepMetrics | ev.Finished):
-                step = max(step, event.step)
+        step, score = _progress(run_dir / "metrics.jsonl")
+        step = max(step, status.get("step", 0))  # status.json's step is where it started
         total = status.get("total_steps")
         out.append(RunRow(r["name"], values, state, step, total, score))
     return out
