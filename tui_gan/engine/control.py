@@ -106,10 +106,11 @@ class Controls:
 
 class RunLock:
     """Held (flock) by a run's trainer from start to exit; the kernel drops it when the process
-    dies, even by kill -9, so a held lock means a live run whatever status.json says."""
+    dies, even by kill -9, so a held lock means a live run whatever status.json says. A
+    sweep's driver holds one on its folder too (`name` .sweep.lock)."""
 
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / LOCK
+    def __init__(self, run_dir: Path, name: str = LOCK):
+        self.path = Path(run_dir) / name
         self.fd: int | None = None
 
     def acquire(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_gan.engine.control import run_state
+from tui_gan.engine.control import RunLock, run_state
 from tui_gan.engine.state import LIVE_STATES
 from tui_gan.errors import UsageError
 from tui_gan.sweep.progress import SWEEP_FILE
@@ -23,6 +23,7 @@ from tui_gan.sweep.spec import Run, SweepSpec
 SWEEP_FORMAT = 1
 POLL_S = 1.0
 STOP_WAIT_S = 300  # Ctrl-C: how long the runs get to save their checkpoints
+LOCK_FILE = ".sweep.lock"  # held by the process driving the sweep
 ONLY_FINAL_EVAL = 10**9  # log.eval_every: no periodic eval, one at the run's end
 
 
@@ -95,7 +96,9 @@ class Sweep:
         if (self.dir / "status.json").exists():
             raise UsageError(f"{self.dir} is a run directory, not a sweep; choose another --name")
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock = _SweepLock(self.dir / LOCK_FILE)
+        # Held for the driver's life (dropped by the kernel when it dies, even by kill -9):
+        # two drivers would start the same runs.
+        self._lock = RunLock(self.dir, LOCK_FILE)
         if not self._lock.acquire():
             raise UsageError(
                 f"{self.dir} is being driven by another `tui-gan sweep`; "
@@ -153,30 +156,6 @@ class Sweep:
 
         preset = load_preset(self.spec.preset, run.overrides)
         return () if preset.log.eval_every else (f"log.eval_every={ONLY_FINAL_EVAL}",)
-
-
-LOCK_FILE = ".sweep.lock"
-
-
-class _SweepLock:
-    """flock on SWEEP_DIR/.sweep.lock, held for the driver's life (the kernel drops it when
-    the process dies, even by kill -9): two drivers would start the same runs."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.fd: int | None = None
-
-    def acquire(self) -> bool:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
 
 
 def _device(device: str | None) -> list[str]:
