@@ -128,11 +128,9 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     assert run.name in listed.stdout and "stopped" in listed.stdout
 
 
-def test_attach_shows_a_finished_run(tmp_path: Path, session):
-    from tests.tui.fakerun import make_run
-
-    run = make_run(tmp_path)
-    cmd = [sys.executable, "-m", "tui_gan", "attach", str(run)]
+def attach_in_tmux(session: str, folder: Path) -> None:
+    """`tui-gan attach FOLDER` in an 80x24 tmux pane (kept 30 s after it exits, to read)."""
+    cmd = [sys.executable, "-m", "tui_gan", "attach", str(folder)]
     tmux(
         "new-session",
         "-d",
@@ -145,6 +143,13 @@ def test_attach_shows_a_finished_run(tmp_path: Path, session):
         f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES TERM=xterm-256color "
         f"{shlex.join(cmd)}; sleep 30",
     )
+
+
+def test_attach_shows_a_finished_run(tmp_path: Path, session):
+    from tests.tui.fakerun import make_run
+
+    run = make_run(tmp_path)
+    attach_in_tmux(session, run)
     wait_for(lambda: "step 400/1000" in pane(session), 30, "the recorded run")
     screen = pane(session)
     assert "finished" in screen and "classes" in screen and "▀" in screen
@@ -161,19 +166,7 @@ def test_attach_a_sweep_open_a_run_and_its_latent_walks(tmp_path: Path, session)
     from tests.tui.test_sweep_pilot import make_sweep
 
     sweep = make_sweep(tmp_path)
-    cmd = [sys.executable, "-m", "tui_gan", "attach", str(sweep)]
-    tmux(
-        "new-session",
-        "-d",
-        "-s",
-        session,
-        "-x",
-        "80",
-        "-y",
-        "24",
-        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES TERM=xterm-256color "
-        f"{shlex.join(cmd)}; sleep 30",
-    )
+    attach_in_tmux(session, sweep)
     wait_for(lambda: "1/3 finished" in pane(session), 30, "the sweep table")
     screen = pane(session)
     assert "latent-9_hidden-16" in screen and "pending" in screen and "10.0" in screen
