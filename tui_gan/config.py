@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import tomllib
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tui_gan import families
 from tui_gan.errors import PresetError
 
 # --- value checks -----------------------------------------------------------
@@ -174,8 +175,7 @@ Name = Annotated[str, BeforeValidator(_name)]
 Augment = Annotated[tuple[str, ...], BeforeValidator(_policy)]
 
 DatasetName = Literal["mnist", "fashion-mnist", "faces", "toy1d"]
-Family = Literal["mlp", "dcgan", "faces-dcgan", "toy1d", "cmlp", "cdcgan"]
-FAMILIES: tuple[str, ...] = get_args(Family)
+FAMILIES: tuple[str, ...] = families.NAMES  # declared once, in tui_gan/families.py
 CLASS_COUNTS = {"mnist": 10, "fashion-mnist": 10}  # labelled data sets: what cmlp/cdcgan need
 LossKind = Literal["bce", "bce-saturating", "lsgan", "hinge", "wgan-gp"]
 LatentDist = Literal["normal", "uniform"]
@@ -207,9 +207,10 @@ class DataConfig(_Section):
 class ModelConfig(_Section):
     """Generator and discriminator architecture."""
 
-    family: Annotated[Family, _choice(*FAMILIES)] = "mlp"
-    """mlp, dcgan (28x28 conv), faces-dcgan (Linear to 128x6x6, up to 24x24), toy1d, and the
-    conditional cmlp and cdcgan (G and D also see the class; labelled data sets only)."""
+    family: Annotated[str, _choice(*FAMILIES)] = "mlp"
+    """mlp, dcgan (28x28 conv), faces-dcgan (Linear to 128x6x6, up to 24x24), toy1d, the
+    conditional cmlp and cdcgan (G and D also see the class; labelled data sets only), ebm
+    (an energy-based model, the [ebm] table) and vae (the [vae] table)."""
     latent_dim: Width = 100
     """Size of z."""
     latent_dist: Annotated[LatentDist, _choice("normal", "uniform")] = "normal"
@@ -230,6 +231,9 @@ class ModelConfig(_Section):
     ema_every: Annotated[int, _int_in(1, 1000)] = 4
     """Steps between updates of the average, each with the decay to that power: the same
     average at a fraction of the cost (a lerp over G every step is ~10% of an MLP step)."""
+    init_g_from: Annotated[str, _string(4096)] = ""
+    """A vae run directory or checkpoint whose decoder's weights G starts from (its layout
+    must be G's: dcgan on MNIST, faces-dcgan on faces); '' = G's own random init."""
 
 
 class LossConfig(_Section):
@@ -284,6 +288,47 @@ class TrainConfig(_Section):
     wgan-gp penalty is taken at un-augmented points between real and fake."""
 
 
+class EbmConfig(_Section):
+    """ebm only: contrastive divergence against Langevin chains (Du & Mordatch 2019)."""
+
+    mcmc_steps: Annotated[int, _int_in(1, 10_000)] = 60
+    """Langevin steps per training batch: the step's cost grows with it. Chains continue
+    from the buffer, so short ones add up to long mixing over training."""
+    sample_steps: Annotated[int, _int_in(1, 100_000)] = 256
+    """Langevin steps for fresh chains from noise (samples, eval; `--mcmc-steps` overrides):
+    the seed found 256 enough for readable digits."""
+    step_size: Annotated[float, _float_in(0.0, 1e4, lo_open=True)] = 10.0
+    """Multiplier of the (clipped) energy gradient per Langevin step: large, because the
+    gradient of a regularised energy is tiny per pixel and the clip bounds the move."""
+    grad_clip: Annotated[float, _float_in(0.0, 10.0, lo_open=True)] = 0.03
+    """Each pixel's gradient is clipped to +-this, so one step moves a pixel at most
+    step_size * grad_clip (0.3 of the [-1, 1] range) however sharp E is there."""
+    noise: Annotated[float, _float_in(0.0, 1.0)] = 0.005
+    """Std of the Gaussian noise added each Langevin step: keeps chains stochastic without
+    washing out the small gradient steps."""
+    real_noise: Annotated[float, _float_in(0.0, 1.0)] = 0.005
+    """Std of noise added to real images, so E cannot key on their exact grey levels."""
+    buffer_size: Annotated[int, _int_in(1, 200_000)] = 8192
+    """Replay buffer of past chain ends that new chains continue from (8192 x 28 x 28
+    floats is 26 MB, saved in every checkpoint so resume is exact)."""
+    fresh_share: UnitFloat = 0.05
+    """Share of each batch's chains restarted from uniform noise: without fresh starts the
+    buffer collapses onto what E already models; with too many, chains never mix."""
+    alpha: Annotated[float, _float_in(0.0, 1e3)] = 0.1
+    """Weight of alpha * (E_real^2 + E_fake^2): CD only sees energy differences, so without
+    it energies drift to large magnitudes and the sampler's gradients with them."""
+
+
+class VaeConfig(_Section):
+    """vae only: the evidence lower bound's terms."""
+
+    beta: Annotated[float, _float_in(0.0, 100.0)] = 1.0
+    """Weight of the KL term (1 = the ELBO; above 1 trades sharpness for a smoother latent)."""
+    recon: Annotated[str, _choice("bce", "mse")] = "bce"
+    """Reconstruction likelihood: bce (Bernoulli on pixels mapped to [0, 1], the classic
+    MNIST VAE) or mse (Gaussian, summed over pixels)."""
+
+
 class LogConfig(_Section):
     """How often the run reports, samples and saves."""
 
@@ -317,6 +362,8 @@ class Preset(_Section):
     optim: OptimPair = OptimPair()
     train: TrainConfig = TrainConfig()
     log: LogConfig = LogConfig()
+    ebm: EbmConfig = EbmConfig()
+    vae: VaeConfig = VaeConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> Preset:
@@ -343,6 +390,20 @@ class Preset(_Section):
         if self.model.family in ("cmlp", "cdcgan") and self.log.count_samples < k:
             raise PydanticCustomError(
                 "expected", f"log.count_samples >= {k} for {self.model.family} (one per class)"
+            )
+        kind = families.family(self.model.family).kind
+        if kind != "gan" and toy_data:
+            raise PydanticCustomError(
+                "expected", f"image data (mnist, fashion-mnist, faces) for {self.model.family}"
+            )
+        if kind == "vae" and self.data.image_size not in (24, 28):
+            raise PydanticCustomError(
+                "expected",
+                "data.image_size 28 (the dcgan decoder) or 24 (faces-dcgan's) for vae",
+            )
+        if self.model.init_g_from and (kind != "gan" or self.model.family == "toy1d"):
+            raise PydanticCustomError(
+                "expected", f"model.init_g_from = '' for {self.model.family} (a GAN's G only)"
             )
         if self.model.family in ("dcgan", "cdcgan") and self.data.image_size != 28:
             raise PydanticCustomError("expected", f"data.image_size = 28 for {self.model.family}")

@@ -73,6 +73,15 @@ RawOpt = Annotated[
     typer.Option("--raw", help="Use the live G, not its moving average (model.ema_decay)."),
 ]
 MAX_SEED = 2**32 - 1  # as presets allow (config.MAX_SEED; not imported: --help stays light)
+McmcOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--mcmc-steps",
+        min=1,
+        max=100_000,
+        help="ebm runs: Langevin steps of each fresh chain (default: the preset's, 256).",
+    ),
+]
 MAX_N = 100_000  # samples per sample/eval call: more is minutes of work and gigabytes
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed.")]
 
@@ -187,12 +196,31 @@ def eval_(
     ] = None,
     device: DeviceOpt = None,
     raw: RawOpt = False,
+    mcmc_steps: McmcOpt = None,
 ) -> None:
     """Score a checkpoint: FID, precision/recall/density/coverage, class balance (1-D: W1, KS)."""
     from tui_gan.cli.evaluate import run_eval
 
     dev = device.value if device else "auto"
-    run_eval(target, n, fid.value, as_json, dev, seed, inception_weights, raw)
+    run_eval(target, n, fid.value, as_json, dev, seed, inception_weights, raw, mcmc_steps)
+
+
+@app.command()
+def score(
+    target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
+    n: Annotated[
+        int, typer.Option("--n", min=2, max=MAX_N, help="Held-out real images per set.")
+    ] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
+    device: DeviceOpt = None,
+) -> None:
+    """The model as an anomaly detector: its score on held-out digits, noise, flips, a
+    rotation and downscaled digits, with each set's AUROC against the real ones (an EBM's
+    -energy, a GAN's D logit, a VAE's ELBO)."""
+    from tui_gan.cli.score import run_score
+
+    run_score(target, n, as_json, device.value if device else "auto", seed)
 
 
 @app.command()
@@ -228,11 +256,12 @@ def sample(
     ] = None,
     device: DeviceOpt = None,
     raw: RawOpt = False,
+    mcmc_steps: McmcOpt = None,
 ) -> None:
     """Draw samples from a checkpoint: to a file, a folder, or the terminal."""
     from tui_gan.cli.sample import run_sample
 
-    run_sample(target, n, seed, out, device.value if device else "auto", raw)
+    run_sample(target, n, seed, out, device.value if device else "auto", raw, mcmc_steps)
 
 
 ImageOutOpt = Annotated[

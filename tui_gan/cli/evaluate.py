@@ -31,6 +31,7 @@ def evaluate_checkpoint(
     seed: int = 0,
     inception_weights: str | None = None,
     raw: bool = False,
+    mcmc_steps: int | None = None,
 ) -> dict[str, Any]:
     from tui_gan.cli.sample import load_gan
     from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
@@ -44,7 +45,7 @@ def evaluate_checkpoint(
         from tui_gan.engine.metrics import load_inception_state
 
         load_inception_state(find_weights(inception_weights))
-    gan = load_gan(str(path), device, raw)
+    gan = load_gan(str(path), device, raw, mcmc_steps)
     if fid == "inception" and gan.preset.data.name == "toy1d":
         raise UsageError("--fid inception is for image runs; a 1-D run reports W1 and KS")
     data = None
@@ -74,8 +75,9 @@ def run_eval(
     seed: int,
     inception_weights: str | None,
     raw: bool = False,
+    mcmc_steps: int | None = None,
 ) -> None:
-    result = evaluate_checkpoint(target, n, fid, device, seed, inception_weights, raw)
+    result = evaluate_checkpoint(target, n, fid, device, seed, inception_weights, raw, mcmc_steps)
     if as_json:
         print(json.dumps(result))
         return
@@ -107,6 +109,7 @@ def run_eval(
         "n_real": "real samples in the FID statistics",
         "n_prdc": "samples per side for precision/recall/density/coverage",
         "generator": "ema: G's moving average (model.ema_decay); live: G itself (--raw)",
+        "sample_s": "seconds spent drawing the samples (an EBM's Langevin chains)",
         "cond_accuracy": "share of samples the classifier puts in the class G was asked for",
         "cond_accuracy_per_class": "that share for each class, 0 to 9",
     }

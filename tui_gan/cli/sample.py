@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,35 +13,53 @@ import torch
 
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.device import pick_device
-from tui_gan.engine.gan import GAN
 from tui_gan.engine.trainer import preset_from_checkpoint
 from tui_gan.errors import UsageError
+from tui_gan.families import family
+
+OPTIMIZERS = ("opt", "opt_g", "opt_d")  # what sampling and scoring never need
 
 
-def load_gan(target: str, device: str = "auto", raw: bool = False) -> GAN:
-    """Rebuild G (and G_ema when the run kept one) and D from a checkpoint, on the device
-    (optimizer state is left out). Samples come from G_ema unless `raw`."""
+def load_gan(target: str, device: str = "auto", raw: bool = False, mcmc_steps: int | None = None):
+    """Rebuild a run's model from a checkpoint, on the device, without its optimizer state:
+    a GAN (samples from G_ema unless `raw`), an EBM (fresh chains of `mcmc_steps`, default
+    its preset's ebm.sample_steps) or a VAE (its decoder)."""
     path = resolve_checkpoint(target)
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
-    gan = GAN(preset, channels=1, device=pick_device(device), training=False)
-    kept = ("G", "D", "G_ema", "ema_updates", "d_updates")
-    gan.load_state_dict({k: state[k] for k in kept if k in state}, source=str(path))
-    gan.use_ema = not raw
-    return gan
+    cls = family(preset.model.family).trainable()
+    model = cls(preset, channels=1, device=pick_device(device), training=False)
+    model.load_state_dict({k: v for k, v in state.items() if k not in OPTIMIZERS}, str(path))
+    model.use_ema = not raw
+    if mcmc_steps is not None and hasattr(model, "sample_steps"):
+        model.sample_steps = mcmc_steps
+    return model
 
 
-def which_g(gan: GAN) -> str:
+def which_g(model) -> str:
     """How a sample's source is named to the user."""
-    return "the EMA generator" if gan.sampling_ema else "the live generator"
+    kind = family(model.preset.model.family).kind
+    if kind == "ebm":
+        return f"{model.sample_steps} Langevin steps from noise"
+    if kind == "vae":
+        return "the VAE's decoder"
+    return "the EMA generator" if model.sampling_ema else "the live generator"
 
 
 def run_sample(
-    target: str, n: int, seed: int, out: Path | None, device: str, raw: bool = False
+    target: str,
+    n: int,
+    seed: int,
+    out: Path | None,
+    device: str,
+    raw: bool = False,
+    mcmc_steps: int | None = None,
 ) -> None:
-    gan = load_gan(target, device, raw)
+    gan = load_gan(target, device, raw, mcmc_steps)
     z = gan.sample_z(n, torch.Generator(gan.device).manual_seed(seed))
+    t0 = time.perf_counter()
     x = gan.generate(z).cpu()
+    took = time.perf_counter() - t0
     if gan.preset.data.name == "toy1d":
         _write_1d(x.view(-1).numpy(), out)
         return
@@ -55,6 +74,7 @@ def run_sample(
                 grid, width=cols, height_cells=max(4, rows - 2), color=detect_color_mode(os.environ)
             )
         )
+        print(f"{n} samples from {which_g(gan)} in {took:.1f}s", file=sys.stderr)
         return
     suffix = out.suffix.lower()
     if suffix == ".npz":
@@ -75,7 +95,7 @@ def run_sample(
             )
     else:
         raise UsageError(f"--out {out}: expected FILE.png, FILE.npz or a folder")
-    print(f"wrote {n} samples from {which_g(gan)} to {out}")
+    print(f"wrote {n} samples from {which_g(gan)} to {out} (sampling took {took:.1f}s)")
 
 
 def _write_1d(values: np.ndarray, out: Path | None) -> None:

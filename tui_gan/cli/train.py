@@ -102,9 +102,14 @@ def _install_signal_handlers(controls: Controls, run_dir: Path) -> Callable[[], 
 
 
 def _fmt_metrics(m: ev.StepMetrics) -> str:
-    return (
-        f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"
-    )
+    fam = m.family()
+    if fam.kind == "gan":
+        line = (
+            f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  "
+            f"D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"
+        )
+        return line if m.g_d_ratio is None else f"{line}  G/D {m.g_d_ratio:.3g}"
+    return "  ".join(f"{s.label} {m.value(s.key):.3f}" for s in (*fam.losses, *fam.outputs))
 
 
 def _summary(e: ev.Finished, run_dir: Path | None) -> str:

@@ -14,7 +14,7 @@ import torch
 
 from tui_gan.errors import CheckpointError, naming
 
-RUN_KEYS = ("preset", "G", "D", "step")
+RUN_KEYS = ("preset", "step")  # and the family's networks: G and D, E, or G and enc
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -135,8 +135,6 @@ def _is_tensor_dict(v: Any) -> bool:
 
 # What a run checkpoint must hold, and what each entry must be, before anything uses it.
 _RUN_FIELDS: dict[str, Any] = {
-    "G": _is_tensor_dict,
-    "D": _is_tensor_dict,
     "preset": lambda v: isinstance(v, dict),
     "step": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
 }
@@ -148,6 +146,12 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
     "metrics_acc": lambda v: isinstance(v, torch.Tensor),
     "metrics_acc_n": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
     "elapsed": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "G": _is_tensor_dict,
+    "D": _is_tensor_dict,
+    "E": _is_tensor_dict,
+    "enc": _is_tensor_dict,
+    "opt": lambda v: isinstance(v, dict),
+    "buffer": lambda v: isinstance(v, torch.Tensor),
     "G_ema": _is_tensor_dict,
     "ema_updates": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
     "d_updates": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62,
@@ -157,7 +161,12 @@ _OPTIONAL_FIELDS: dict[str, Any] = {
 def load_run_checkpoint(path: Path) -> dict[str, Any]:
     """A training checkpoint (not, say, a cached classifier), or one clear error."""
     state = load_checkpoint(path)
-    if not isinstance(state, dict) or not all(k in state for k in RUN_KEYS):
+    nets = ("G", "E")  # every family keeps one of these
+    if (
+        not isinstance(state, dict)
+        or not all(k in state for k in RUN_KEYS)
+        or not any(k in state for k in nets)
+    ):
         raise CheckpointError(f"{path}: not a tui-gan run checkpoint (no G, D, preset, step)")
     for key, ok in (*_RUN_FIELDS.items(), *_OPTIONAL_FIELDS.items()):
         if key in state and not ok(state[key]):

@@ -162,6 +162,15 @@ class FolderDataset(torch.utils.data.Dataset):
         return _read_face(self.files[i], self.size)
 
 
+def first_images(data: ImageData, n: int) -> Tensor:
+    """The data set's first n images in [-1, 1] (uint8 in memory, or read from the folder):
+    the same real images every time, for figures such as a VAE's reconstructions."""
+    if data.images is not None:
+        return to_unit_range(data.images[:n].clone())
+    files = (data.files or [])[:n]
+    return to_unit_range(torch.stack([_read_face(f, data.size) for f in files]))
+
+
 def to_unit_range(batch_u8: Tensor) -> Tensor:
     """uint8 [0, 255] -> float [-1, 1], the range of G's tanh."""
     return batch_u8.float().div_(127.5).sub_(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,14 @@ def evaluate(
     """One evaluation: every metric with the sample sizes it used, and which G drew them."""
     g = torch.Generator(gan.device).manual_seed(seed)
     labels = gan.balanced_labels(n)  # conditional: every class n/k times, as asked of G
+    t0 = time.perf_counter()
     fake = gan.generate(gan.sample_z(n, g), labels)
+    sample_s = round(time.perf_counter() - t0, 3)  # an EBM's chains can be most of an eval
     source = gan.generator
     if ctx.toy:
         real = ctx.target.sample(n, torch.Generator().manual_seed(seed + 1), torch.device("cpu"))
         return {**M.w1_ks(real.numpy(), fake.float().cpu().numpy()), "n": n, "generator": source}
-    out: dict[str, Any] = {"n": n, "generator": source}
+    out: dict[str, Any] = {"n": n, "generator": source, "sample_s": sample_s}
     if fid == "inception":
         extract = M.inception_extractor(ctx.device, inception_weights)
         if ctx.real_images is None:

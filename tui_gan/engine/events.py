@@ -18,6 +18,8 @@ from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origi
 
 from tui_gan.engine.safeio import is_count, is_number, open_regular
 from tui_gan.engine.state import EndState
+from tui_gan.families import REGISTRY as _FAMILY_REGISTRY
+from tui_gan.families import Family
 
 # Version of the run directory's layout (run.json). 1: before run.json existed; its records
 # read the same, with the defaults below standing for fields it did not write.
@@ -26,6 +28,7 @@ MAX_LIST = 100_000  # histograms, curves and class counts are far shorter than t
 MAX_TEXT = 10_000
 
 Check = Callable[[Any], bool]
+_FAMILIES = tuple({f.metrics: f for f in _FAMILY_REGISTRY.values()}.values())
 
 
 def _run_file(v: Any) -> bool:
@@ -161,16 +164,41 @@ class Notice(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class StepMetrics(Event):
-    """Means over the last `log.log_every` steps; D outputs as the loss reports them."""
+    """Means over the last `log.log_every` steps of one family's values (families.py).
+    A GAN's losses and D outputs (as its loss reports them), an EBM's CD and regularisation
+    losses and energies, a VAE's reconstruction and KL terms and latent use."""
 
     TYPE = "step"
     epoch: float
     time: float
-    loss_d: float
-    loss_g: float
-    d_real: float
-    d_fake: float
+    # GANs
+    loss_d: float | None = None
+    loss_g: float | None = None
+    d_real: float | None = None
+    d_fake: float | None = None
+    g_d_ratio: float | None = None  # loss_g / loss_d when both are positive: D's lead
+    # ebm
+    loss_cd: float | None = None
+    loss_reg: float | None = None
+    e_real: float | None = None
+    e_fake: float | None = None
+    # vae
+    loss_rec: float | None = None
+    loss_kl: float | None = None
+    active: float | None = None  # latent units whose posterior mean varies over the batch
+    post_std: float | None = None  # the mean posterior standard deviation
     img_per_s: float | None = None
+
+    def consistent(self) -> bool:
+        """All of one family's values (a GAN's four for older runs)."""
+        return any(all(getattr(self, k) is not None for k in f.metrics) for f in _FAMILIES)
+
+    def value(self, key: str) -> float | None:
+        return getattr(self, key, None)
+
+    def family(self) -> Family:
+        """The (first) family whose values this record holds."""
+        return next(f for f in _FAMILIES if all(getattr(self, k) is not None for k in f.metrics))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,6 +212,8 @@ class Samples(Event):
     nrow: Positive = 8
     fresh: RunFile = "samples/fresh.png"
     fresh_nrow: Positive = 8  # format 1 wrote fresh.png 8 tiles wide whatever its count
+    recon: RunFile | None = None  # VAE runs: real images each beside its reconstruction
+    recon_nrow: Positive | None = None
     class_counts: list[int] | None = None
     class_entropy: float | None = None
     classes_covered: int | None = None
@@ -245,6 +275,7 @@ class Evaluated(Event):
     n_prdc: int | None = None
     generator: Generator = "live"
     cond_accuracy: float | None = None  # conditional runs: the mean over classes
+    sample_s: float | None = None  # seconds spent drawing the samples (Langevin, for an EBM)
     cond_accuracy_per_class: list[float] | None = None
 
     def consistent(self) -> bool:

@@ -28,6 +28,7 @@ class GAN:
     """One G/D pair; `step` returns its metrics as one device tensor (no host sync)."""
 
     metric_names = METRICS
+    has_latent = True  # G's latent space can be walked (interpolation strips)
 
     def __init__(self, preset: Preset, channels: int, device: torch.device, training: bool = True):
         self.preset, self.device = preset, device
@@ -167,6 +168,50 @@ class GAN:
             )
         G.train(was_training)
         return out
+
+    def fixed_view(self, fixed_noise: Tensor) -> Tensor:
+        """The samples panel's fixed view: G on the run's fixed noise."""
+        return self.generate(fixed_noise)
+
+    @torch.no_grad()
+    def score(self, x: Tensor) -> Tensor:
+        """The anomaly score: D's raw output (its logit), high for what D takes for real. A
+        conditional D scores each image under its most plausible class."""
+        was_training = self.D.training
+        self.D.eval()
+        out = []
+        for i in range(0, len(x), 1000):
+            xb = x[i : i + 1000].to(self.device)
+            if self.conditional:
+                per_class = [
+                    self.D(xb, torch.full((len(xb),), k, device=self.device))
+                    for k in range(self.num_classes)
+                ]
+                out.append(torch.stack(per_class).amax(0))
+            else:
+                out.append(self.D(xb))
+        self.D.train(was_training)
+        return torch.cat(out).float()
+
+    def init_g_from(self, state: dict[str, Any], source: str) -> None:
+        """Load another run's G (a VAE's decoder) into G, and G_ema, before step 0. A layout
+        that differs is one line naming the first layer that does."""
+        theirs, ours = state["G"], self.G.state_dict()
+        for name, t in ours.items():
+            if name not in theirs:
+                raise CheckpointError(f"{source}: its decoder has no layer {name} that G has")
+            if tuple(theirs[name].shape) != tuple(t.shape):
+                raise CheckpointError(
+                    f"{source}: its decoder does not match G at {name}: "
+                    f"{tuple(theirs[name].shape)} there, {tuple(t.shape)} in G (set this "
+                    "preset's model.latent_dim and g_hidden to the VAE's)"
+                )
+        extra = next((k for k in theirs if k not in ours), None)
+        if extra is not None:
+            raise CheckpointError(f"{source}: its decoder has a layer {extra} that G has not")
+        self.G.load_state_dict(theirs)
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(theirs)
 
     @torch.no_grad()
     def discriminate(self, x: Tensor) -> Tensor:

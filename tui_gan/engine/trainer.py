@@ -20,9 +20,9 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import atomic_link, atomic_save, rng_state, set_rng_state
 from tui_gan.engine.control import Controls
 from tui_gan.engine.device import pick_device
-from tui_gan.engine.gan import GAN
 from tui_gan.engine.rundir import RunDir
 from tui_gan.errors import CheckpointError, TuiGanError, as_user_error, one_line
+from tui_gan.families import RATIO_KEY, family
 
 CHECKPOINT_FORMAT = 1
 _CPU_OOM = (
@@ -31,6 +31,7 @@ _CPU_OOM = (
 )
 FRESH_PREVIEW = 64  # fresh samples drawn into fresh.png for the dashboard's "random" view
 INTERP_ROWS, INTERP_STEPS = 4, 8  # the checkpoint's interpolation strip: 4 walks of 8 steps
+RECON_PAIRS, RECON_NROW = 32, 8  # the VAE's recon.png: 32 (real, reconstruction) pairs
 HIST_BINS = 60
 CURVE_POINTS = 121
 
@@ -127,7 +128,11 @@ class Trainer:
                 yield self._notice(self.data.note, "warning")
             channels, self.num_classes = self.data.channels, self.data.num_classes
 
-        self.gan = GAN(preset, channels, self.device)
+        self.family = family(preset.model.family)
+        # GAN, EBM or VAE: whichever the family names (tui_gan/families.py).
+        self.gan = self.family.trainable()(preset, channels, self.device)
+        if state is None and preset.model.init_g_from:
+            yield self._notice(self._init_g(preset.model.init_g_from))
         if not self.toy:
             assert self.data is not None
             self.batches = BatchSource(
@@ -203,7 +208,7 @@ class Trainer:
         if not 0 <= self.elapsed0 < 1e12:  # NaN and inf fail this too
             raise ValueError(f"elapsed is {self.elapsed0}")
         noise, acc = state["fixed_noise"], state["metrics_acc"]
-        if noise.ndim != 2 or noise.shape[1] != self.preset.model.latent_dim:
+        if noise.ndim != 2 or noise.shape[1] != self.gan.latent_dim:
             raise ValueError(f"fixed_noise has shape {tuple(noise.shape)}")
         if not noise.is_floating_point() or not acc.is_floating_point():
             raise ValueError("fixed_noise and metrics_acc must be float tensors")
@@ -326,16 +331,41 @@ class Trainer:
         if not all(math.isfinite(v) for v in values):
             shown = ", ".join(f"{k}={v:.4g}" for k, v in zip(names, values, strict=True))
             raise TuiGanError(
-                f"non-finite loss at step {self.step} ({shown}): lower the learning rates "
-                f"or try --set loss.kind=lsgan; {self._last_good()}"
+                f"non-finite loss at step {self.step} ({shown}): {self._advice()}; "
+                f"{self._last_good()}"
             )
+        logged = dict(zip(names, values, strict=True))
+        if self.family.kind == "gan" and logged["loss_d"] > 0 and logged["loss_g"] > 0:
+            # How far D is ahead: a ratio of the window's mean losses (not a mean of per-step
+            # ratios, which one near-zero D loss would swamp). Signed losses have none.
+            logged[RATIO_KEY] = round(logged["loss_g"] / logged["loss_d"], 4)
         return ev.StepMetrics(
             step=self.step,
             epoch=self.epoch(),
             time=round(self.elapsed(), 3),
-            **dict(zip(names, values, strict=True)),
+            **logged,
             img_per_s=round(rate, 1),
         )
+
+    def _advice(self) -> str:
+        if self.family.kind == "gan":
+            return "lower the learning rates or try --set loss.kind=lsgan"
+        if self.family.kind == "ebm":
+            return "lower optim.d.lr or ebm.step_size, or raise ebm.alpha"
+        return "lower the learning rates"
+
+    def _init_g(self, target: str) -> str:
+        """model.init_g_from: G starts from another run's G (a VAE's decoder); the notice."""
+        from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
+
+        path = resolve_checkpoint(target)
+        state = load_run_checkpoint(path)
+        if "G" not in state:
+            raise CheckpointError(f"{path}: model.init_g_from: it has no decoder or G to load")
+        self.gan.init_g_from(state, f"model.init_g_from {path}")
+        kind = family(str(state["preset"].get("model", {}).get("family", "?"))).name
+        what = "decoder" if kind == "vae" else "G"
+        return f"G starts from the {what} of {path} ({kind}, step {state['step']})"
 
     def _last_good(self) -> str:
         if self.rd.last.is_file():
@@ -360,7 +390,10 @@ class Trainer:
             images, _ = noise_by_class(gan, self.fixed_noise[:rows])
             nrow = _write_grid(images, path, nrow=gan.num_classes)
         else:
-            nrow = _write_grid(gan.generate(self.fixed_noise), path)
+            nrow = _write_grid(gan.fixed_view(self.fixed_noise), path)
+        recon: dict[str, Any] = {}
+        if hasattr(gan, "reconstruct") and self.data is not None:
+            recon = self._recon_grid(gan)
         labels = gan.balanced_labels(n)  # None unless conditional: then class i % k for i
         fresh = gan.generate(gan.sample_z(n, self._eval_generator()), labels)
         fresh_path = self.rd.samples / "fresh.png"
@@ -396,7 +429,19 @@ class Trainer:
             fresh_nrow=fresh_nrow,
             generator=self.gan.generator,
             **counted,
+            **recon,
         )
+
+    def _recon_grid(self, model: Any) -> dict[str, Any]:
+        """samples/recon.png: fixed real images each beside its reconstruction (VAE runs)."""
+        from tui_gan.engine.data import first_images
+
+        assert self.data is not None
+        real = first_images(self.data, RECON_PAIRS).to(self.device)
+        pairs = torch.stack([real, model.reconstruct(real)], 1).flatten(0, 1)
+        path = self.rd.samples / "recon.png"
+        nrow = _write_grid(pairs, path, nrow=RECON_NROW)
+        return dict(recon=self.rd.relative(path), recon_nrow=nrow)
 
     def _evaluate(self) -> Iterator[ev.Event]:
         from tui_gan.engine.evaluate import build_context, evaluate
@@ -452,8 +497,8 @@ class Trainer:
         # Never let a diverged model replace the last good checkpoint (one sync per save).
         if self.acc_n and not bool(torch.isfinite(self.acc).all()):
             raise TuiGanError(
-                f"non-finite loss before step {self.step}: not saved; lower the learning "
-                f"rates or try --set loss.kind=lsgan; {self._last_good()}"
+                f"non-finite loss before step {self.step}: not saved; {self._advice()}; "
+                f"{self._last_good()}"
             )
         state = {
             "format": CHECKPOINT_FORMAT,
@@ -483,7 +528,7 @@ class Trainer:
     def _interp_strip(self) -> Path | None:
         """samples/interp.png: the same INTERP_ROWS walks between fixed z pairs at every
         checkpoint, so the dashboard's interpolation view shows how G's latent space settles."""
-        if self.toy:
+        if self.toy or not self.gan.has_latent:
             return None
         from tui_gan.engine.latent import interpolation
 

@@ -78,7 +78,7 @@ class Dashboard(App):
     #right { width: 1fr; min-width: 20; }
     LossPanel, DiscPanel { height: 1fr; min-height: 3; }
     ClassPanel { height: 12; min-height: 3; }
-    ClassPanel.alarm { border: heavy $error; border-title-color: $error; }
+    ClassPanel.alarm, DiscPanel.alarm { border: heavy $error; border-title-color: $error; }
     #samples, ToyPanel { height: 1fr; }
     QualityPanel { height: 4; }
     .hidden { display: none; }
@@ -365,8 +365,7 @@ class Dashboard(App):
             self.refresh_panels()
 
     def action_flip(self) -> None:
-        fresh = self.query_one("#samples").toggle()
-        self.say("showing fresh random samples" if fresh else "showing the fixed-noise grid")
+        self.say(f"showing {self.query_one('#samples').toggle()}")
 
     def action_wide(self) -> None:
         """The samples (or the 1-D view) across the whole width: a noise-by-class grid's ten

@@ -11,8 +11,13 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
 from tui_gan.engine.safeio import open_regular, read_bytes
 from tui_gan.engine.state import Observed, RunState
+from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
 from tui_gan.tui.history import History
 
+RECORDED = (*METRIC_KEYS, RATIO_KEY)
+# G's loss this many times D's: D is winning outright (at a BCE equilibrium the ratio is
+# about 0.5; the seed's warm-started G sat at 1,000-10,000).
+DOMINANCE_RATIO = 10.0
 READ_CHUNK = 16 << 20  # per poll: a huge file is read over several polls, not in one gulp
 
 
@@ -80,10 +85,8 @@ class RunView:
     epoch: float = 0.0
     time: float = 0.0
     img_per_s: float = 0.0
-    loss_d: History = field(default_factory=History)
-    loss_g: History = field(default_factory=History)
-    d_real: History = field(default_factory=History)
-    d_fake: History = field(default_factory=History)
+    # Every logged value of the family's records (families.py), plus G/D's loss ratio.
+    series: dict[str, History] = field(default_factory=dict)
     fid: History = field(default_factory=History)  # FID (1-D: W1) over the run's evals
     last_eval: ev.Evaluated | None = None
     best_recall: float = 0.0  # the best so far, for the collapse alarm
@@ -130,6 +133,41 @@ class RunView:
         self.image_size = size if 1 <= size <= 4096 else 28
         self.loss_kind = pick("loss", "kind", str, "bce")
 
+    def hist(self, key: str) -> History:
+        """The history of one StepMetrics value (empty until the run logs it)."""
+        h = self.series.get(key)
+        if h is None:
+            h = self.series[key] = History()
+        return h
+
+    @property
+    def loss_d(self) -> History:
+        return self.hist("loss_d")
+
+    @property
+    def loss_g(self) -> History:
+        return self.hist("loss_g")
+
+    @property
+    def d_real(self) -> History:
+        return self.hist("d_real")
+
+    @property
+    def d_fake(self) -> History:
+        return self.hist("d_fake")
+
+    @property
+    def kind(self) -> Family:
+        """The run's family as families.py declares it (its panels and records)."""
+        return family(self.family)
+
+    def d_dominates(self) -> float | None:
+        """G's loss over D's when D is far ahead (DOMINANCE_RATIO or more), else None."""
+        r = self.series.get(RATIO_KEY)
+        if r is None or r.last is None or r.last < DOMINANCE_RATIO:
+            return None
+        return r.last
+
     @property
     def is_toy(self) -> bool:
         return self.family == "toy1d"
@@ -137,13 +175,13 @@ class RunView:
     @property
     def conditional(self) -> bool:
         """G draws a class it is told: its grids keep one column per class."""
-        return self.family in ("cmlp", "cdcgan")
+        return self.kind.conditional
 
     @property
     def probabilities(self) -> bool:
         """BCE presets report D outputs as probabilities (0.5 is equilibrium); the other
         losses (lsgan, hinge, wgan-gp) report D's raw scores."""
-        return self.loss_kind in ("bce", "bce-saturating")
+        return self.kind.kind == "gan" and self.loss_kind in ("bce", "bce-saturating")
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.
@@ -171,10 +209,16 @@ class RunView:
             case ev.StepMetrics():
                 self.epoch, self.time = event.epoch, event.time
                 self.img_per_s = event.img_per_s or self.img_per_s
-                self.loss_d.append(event.loss_d)
-                self.loss_g.append(event.loss_g)
-                self.d_real.append(event.d_real)
-                self.d_fake.append(event.d_fake)
+                was = self.d_dominates()
+                for key in RECORDED:
+                    value = event.value(key)
+                    if value is not None:
+                        self.hist(key).append(value)
+                if was is None and (now := self.d_dominates()) is not None:
+                    self.note(
+                        f"D dominates: G's loss is {now:,.0f}x D's, so G gets little gradient; "
+                        "try loss.label_smoothing=0.1-0.3 or a lower optim.d.lr"
+                    )
             case ev.Samples():
                 self.samples = event
             case ev.Toy1DSnapshot():
@@ -223,9 +267,12 @@ class RunView:
                 return f"{key} fell {best:.2f}->{now:.2f}"
         return None
 
-    def sample_grid(self, fresh: bool, interp: bool = False) -> tuple[Path, int] | None:
+    def sample_grid(
+        self, fresh: bool, interp: bool = False, recon: bool = False
+    ) -> tuple[Path, int] | None:
         """The PNG the samples panel shows and its tiles per row, as the record says: the
-        fixed-noise grid, the fresh samples, or the latest checkpoint's latent walks."""
+        fixed-noise grid, the fresh samples, the latest checkpoint's latent walks, or a VAE's
+        real images beside their reconstructions."""
         if interp:
             c = self.interp
             if c is None or c.interp is None or c.interp_steps is None:
@@ -234,6 +281,10 @@ class RunView:
         s = self.samples
         if s is None:
             return None
+        if recon:
+            if s.recon is None or s.recon_nrow is None:
+                return None
+            return self.run_dir / s.recon, s.recon_nrow
         if fresh:
             return self.run_dir / s.fresh, s.fresh_nrow
         return self.run_dir / s.path, s.nrow

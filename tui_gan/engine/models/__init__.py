@@ -16,9 +16,25 @@ def num_classes(preset: Preset) -> int:
     return CLASS_COUNTS[preset.data.name] if preset.model.family in CONDITIONAL else 0
 
 
-def build_models(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
-    """(G, D) for the preset's family: G maps (B, latent) to samples, D samples to (B,) logits;
-    a conditional family's G and D also take (B,) class labels."""
+def build_models(preset: Preset, channels: int) -> tuple[nn.Module, ...]:
+    """The family's networks. GANs: (G, D), G maps (B, latent) to samples, D samples to (B,)
+    logits, and a conditional family's G and D also take (B,) class labels. ebm: (E,), image
+    to energy. vae: (decoder, encoder), the decoder laid out as the data set's DCGAN G."""
+    m = preset.model
+    size = preset.data.image_size
+    if m.family == "ebm":
+        from tui_gan.engine.models.ebm import EnergyNet
+
+        return (EnergyNet(m.d_hidden[0], channels, size),)
+    if m.family == "vae":
+        from tui_gan.engine.models.vae import Encoder
+
+        # The decoder is the very generator class of the data set's GAN preset, so its
+        # weights load into that G (model.init_g_from) key for key.
+        gan = "faces-dcgan" if size == 24 else "dcgan"
+        as_gan = preset.model_copy(update={"model": m.model_copy(update={"family": gan})})
+        decoder, _ = _family(as_gan, channels)
+        return decoder, Encoder(m.latent_dim, m.d_hidden[0], channels, size, m.leak)
     G, D = _family(preset, channels)
     if preset.model.spectral_norm:
         from torch.nn.utils.parametrizations import spectral_norm
@@ -81,19 +97,22 @@ def _family(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
 
 def build_models_checked(
     preset: Preset, channels: int, device: torch.device, training: bool = True
-) -> tuple[nn.Module, nn.Module]:
+) -> tuple[nn.Module, ...]:
     """build_models, but first on the meta device (no memory), to refuse in one line a model
     that cannot fit before a single real byte is allocated."""
     with torch.device("meta"):
-        g, d = build_models(preset, channels)
-    n_g, n_d = (sum(p.numel() for p in m.parameters()) for m in (g, d))
+        nets = build_models(preset, channels)
+    n_g, *rest = (sum(p.numel() for p in m.parameters()) for m in nets)
+    n_d = sum(rest)
     # fp32 weights; training adds gradients and Adam's two moments (4x in all), and a
     # moving average of G one more copy of G.
     need = (n_g + n_d) * 4 * (4 if training else 1) + (n_g * 4 if preset.model.ema_decay else 0)
     free = free_memory(device)
     if free is not None and need > free:
+        gan = len(nets) == 2 and preset.model.family != "vae"
+        sizes = f"G has {n_g:,} and D {n_d:,} parameters" if gan else f"{n_g + n_d:,} parameters"
         raise UsageError(
-            f"the model is too large: G has {n_g:,} and D {n_d:,} parameters, about "
+            f"the model is too large: {sizes}, about "
             f"{need / 2**30:,.1f} GiB to {'train' if training else 'load'}, and {device} has "
             f"{free / 2**30:,.1f} GiB free; lower model.g_hidden, model.d_hidden or "
             "model.latent_dim"

@@ -46,33 +46,51 @@ def _two_series(panel: ViewPanel, first: tuple, second: tuple, **scale) -> Text:
     return out
 
 
+def _pair(view, series) -> tuple[tuple, tuple]:
+    a, b = series
+    return (a.label, view.hist(a.key), a.colour), (b.label, view.hist(b.key), b.colour)
+
+
 class LossPanel(ViewPanel):
+    """The family's two losses: G and D, CD and regularisation, reconstruction and KL."""
+
     def __init__(self, **kwargs):
         super().__init__("losses", **kwargs)
 
     def signature(self, view):
-        return (view.run_dir, view.loss_g.count, view.loss_d.count)
+        return (view.run_dir, view.family, *(view.hist(s.key).count for s in view.kind.losses))
 
     def render(self) -> Text:
         v = self.view
         if v is None:
             return Text()
-        return _two_series(self, ("G loss", v.loss_g, "green"), ("D loss", v.loss_d, "magenta"))
+        return _two_series(self, *_pair(v, v.kind.losses))
 
 
 class DiscPanel(ViewPanel):
+    """The family's outputs: D(x) and D(G(z)), an EBM's energies, a VAE's latent use."""
+
     def __init__(self, **kwargs):
         super().__init__("discriminator", **kwargs)
 
     def signature(self, view):
-        return (view.run_dir, view.d_real.count, view.d_fake.count, view.probabilities)
+        counts = (view.hist(s.key).count for s in view.kind.outputs)
+        return (view.run_dir, view.family, *counts, view.probabilities, view.d_dominates())
 
     def update_view(self, view) -> None:
-        self.border_title = (
-            "discriminator (0.5 = equilibrium)"
-            if view.probabilities
-            else f"discriminator (raw {view.loss_kind.upper()} scores)"
-        )
+        kind = view.kind
+        ratio = view.d_dominates()
+        if kind.kind != "gan":
+            title = kind.outputs_title
+        elif ratio is not None:
+            # The seed's warm-started G: D wins at once and G's gradient vanishes.
+            title = f"D DOMINATES: G/D loss {ratio:,.0f}x"
+        elif view.probabilities:
+            title = "discriminator (0.5 = equilibrium)"
+        else:
+            title = f"discriminator (raw {view.loss_kind.upper()} scores)"
+        self.border_title = title
+        self.set_class(ratio is not None, "alarm")
         super().update_view(view)
 
     def render(self) -> Text:
@@ -80,6 +98,4 @@ class DiscPanel(ViewPanel):
         if v is None:
             return Text()
         scale = {"lo": 0.0, "hi": 1.0, "mid": 0.5} if v.probabilities else {}
-        return _two_series(
-            self, ("D(x)", v.d_real, "cyan"), ("D(G(z))", v.d_fake, "yellow"), **scale
-        )
+        return _two_series(self, *_pair(v, v.kind.outputs), **scale)

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 
 from tui_gan.render.images import open_grid
 from tui_gan.tui.widgets.base import ViewPanel
+from tui_gan.tui.widgets.samples import SampleModes
 
 
 def _image_widget(protocol: str):
@@ -14,7 +15,7 @@ def _image_widget(protocol: str):
     return (SixelImage if protocol == "sixel" else TGPImage)(id="pixels")
 
 
-class PixelSamplePanel(ViewPanel):
+class PixelSamplePanel(SampleModes, ViewPanel):
     """The same panel as the half-block one, with the grid PNG drawn in real pixels."""
 
     DEFAULT_CSS = "PixelSamplePanel #pixels { width: auto; height: 1fr; }"
@@ -22,7 +23,6 @@ class PixelSamplePanel(ViewPanel):
     def __init__(self, protocol: str, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
         self.protocol = protocol
-        self.fresh = False
         self.interp = False
 
     def compose(self) -> ComposeResult:
@@ -30,13 +30,15 @@ class PixelSamplePanel(ViewPanel):
 
     def signature(self, view):
         step = view.interp.step if self.interp and view.interp else None
-        return (view.run_dir, view.samples and view.samples.step, step, self.fresh, self.interp)
+        s = view.samples and view.samples.step
+        return (view.run_dir, s, step, self.fresh, self.recon, self.interp)
 
-    def toggle(self) -> bool:
-        self.fresh = not self.fresh
+    def toggle(self) -> str:
+        """The next view of the `f` cycle; returns its name."""
+        name = self.next_mode()
         if self.view is not None:
             self.update_view(self.view)
-        return self.fresh
+        return name
 
     def toggle_interp(self) -> bool:
         self.interp = not self.interp
@@ -46,12 +48,12 @@ class PixelSamplePanel(ViewPanel):
 
     def update_view(self, view) -> None:
         s = view.samples
-        which = "fresh samples" if self.fresh else "fixed noise"
+        which = self.mode_name(view)
         at = f" @ step {s.step}" if s else ""
         self.border_title = f"samples: {which}{at}  (f toggles)"
         if self.interp:
             self.border_title = "latent walks z0 -> z1  (i closes)"
-        grid = view.sample_grid(self.fresh, self.interp)
+        grid = view.sample_grid(self.fresh, self.interp, self.recon)
         if grid and self.signature(view) != self._drawn:
             path, _ = grid
             picture = open_grid(path, "RGB")

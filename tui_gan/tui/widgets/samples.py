@@ -11,6 +11,7 @@ from textual.strip import Strip
 
 from tui_gan.render.halfblock import UPPER_HALF_BLOCK, area_resize, halfblock_cells, make_grid
 from tui_gan.render.images import open_grid
+from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.base import ViewPanel
 
 PAD = 2  # torchvision save_image's default padding between tiles
@@ -90,12 +91,40 @@ def to_strips(img: np.ndarray, width: int) -> list[Strip]:
     return strips
 
 
-class SamplePanel(ViewPanel):
+class SampleModes:
+    """The `f` cycle shared by both sample panels: fixed view, fresh samples, and a VAE's
+    reconstructions when the run draws them."""
+
+    fresh = False
+    recon = False
+    view: RunView | None
+
+    def next_mode(self) -> str:
+        has_recon = bool(self.view and self.view.samples and self.view.samples.recon)
+        if not self.fresh and not self.recon:
+            self.fresh = True
+        elif self.fresh and has_recon:
+            self.fresh, self.recon = False, True
+        else:
+            self.fresh = self.recon = False
+        return self.mode_name(self.view)
+
+    def mode_name(self, view: RunView | None) -> str:
+        kind = view.kind.kind if view else "gan"
+        if self.recon:
+            return "real | reconstruction"
+        if kind == "ebm":  # an EBM has no noise to fix: its fixed view is the replay buffer
+            return "fresh chains" if self.fresh else "replay buffer"
+        if self.fresh:
+            return "fresh samples"
+        return "noise x class" if view and view.conditional else "fixed noise"
+
+
+class SamplePanel(SampleModes, ViewPanel):
     """Drawn line by line from cached Strips: a redraw costs nothing until the image changes."""
 
     def __init__(self, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
-        self.fresh = False
         self.interp = False  # the latest checkpoint's latent walks instead of the samples
         self._key: tuple | None = None
         self._strips: list[Strip] = []
@@ -106,6 +135,7 @@ class SamplePanel(ViewPanel):
             view.samples and view.samples.step,
             view.interp and view.interp.step,
             self.fresh,
+            self.recon,
             self.interp,
         )
 
@@ -117,9 +147,7 @@ class SamplePanel(ViewPanel):
             self.border_title = f"latent walks z0 -> z1{at}  (i closes)"
             super().update_view(view)
             return
-        which = "fresh samples" if self.fresh else "fixed noise"
-        if view.conditional and not self.fresh:
-            which = "noise x class"
+        which = self.mode_name(view)
         if s and s.generator == "ema":  # drawn by G's moving average; short, to fit 80 columns
             self.border_title = f"{which}, EMA G @ {s.step}  (f)"
         else:
@@ -127,11 +155,12 @@ class SamplePanel(ViewPanel):
             self.border_title = f"samples: {which}{at}  (f toggles)"
         super().update_view(view)
 
-    def toggle(self) -> bool:
-        self.fresh = not self.fresh
+    def toggle(self) -> str:
+        """The next view of the `f` cycle; returns its name."""
+        name = self.next_mode()
         if self.view is not None:
             self.update_view(self.view)
-        return self.fresh
+        return name
 
     def toggle_interp(self) -> bool:
         self.interp = not self.interp
@@ -144,7 +173,7 @@ class SamplePanel(ViewPanel):
 
     def strips(self) -> list[Strip]:
         v = self.view
-        grid = v.sample_grid(self.fresh, self.interp) if v else None
+        grid = v.sample_grid(self.fresh, self.interp, self.recon) if v else None
         if v is None or grid is None:
             if self.interp:
                 return self._message("no latent walks yet: each checkpoint draws them")
@@ -162,7 +191,7 @@ class SamplePanel(ViewPanel):
                 return self._message(f"cannot read {path.name}")
             # Latent walks and a conditional run's noise-by-class grid keep their columns
             # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
-            ncol = nrow if self.interp or v.conditional else None
+            ncol = nrow if self.interp or self.recon or v.conditional else None
             self._strips = to_strips(layout(tiles, w, h, ncol), w)
             self._key = key
         return self._strips
