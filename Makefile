@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench quality experiments clean
+.PHONY: run test check lint bench quality experiments families clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,6 +36,9 @@ quality: $(STAMP)
 # mnist-cdcgan's grid and accuracy, the default preset's latent walks: about 6 min.
 experiments: $(STAMP)
 	bash benchmarks/experiments.sh
+
+families: $(STAMP)
+	bash benchmarks/families.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

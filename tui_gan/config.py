@@ -392,10 +392,6 @@ class Preset(_Section):
                 "expected", f"log.count_samples >= {k} for {self.model.family} (one per class)"
             )
         kind = families.family(self.model.family).kind
-        if kind != "gan" and toy_data:
-            raise PydanticCustomError(
-                "expected", f"image data (mnist, fashion-mnist, faces) for {self.model.family}"
-            )
         if kind == "vae" and self.data.image_size not in (24, 28):
             raise PydanticCustomError(
                 "expected",

@@ -61,6 +61,8 @@ def make_run(
     state: str = "finished",
     ema: bool = False,
     conditional: bool = False,
+    family: str | None = None,
+    dominated: bool = False,
 ) -> Path:
     """A run directory as the trainer and recorder write it: events through the schema.
     `ema`: its samples and evaluations come from G's moving average. `conditional`: a cdcgan
@@ -73,22 +75,31 @@ def make_run(
     (run / "preset.toml").write_text(
         PRESET.format(
             dataset="toy1d" if toy else "mnist",
-            family="toy1d" if toy else "cdcgan" if conditional else "mlp",
+            family=family or ("toy1d" if toy else "cdcgan" if conditional else "mlp"),
         )
     )
     events: list[ev.Event] = [ev.RunStarted(step=0, total_steps=1000, device="cpu", time=0.0)]
     for s in range(10, steps + 1, 10):
         t = s / 1000
+        a = round(1.38 - 0.6 * math.exp(-8 * t) + 0.05 * math.sin(s / 7), 4)
+        b = round(0.7 + 0.5 * math.exp(-8 * t) + 0.05 * math.cos(s / 9), 4)
+        c = round(0.5 + 0.4 * math.exp(-6 * t), 4)
+        d = round(0.5 - 0.3 * math.exp(-6 * t), 4)
+        if family == "ebm":
+            values = dict(loss_cd=-a / 10, loss_reg=b / 100, e_real=-c, e_fake=-d)
+        elif family == "vae":
+            values = dict(loss_rec=100 * a, loss_kl=20 * b, active=round(30 * c), post_std=d)
+        elif dominated:  # the seed's warm-started G: D's loss tiny, G's huge
+            values = dict(loss_d=0.01, loss_g=6.5, d_real=0.99, d_fake=0.01, g_d_ratio=650.0)
+        else:
+            values = dict(loss_d=a, loss_g=b, d_real=c, d_fake=d, g_d_ratio=round(b / a, 4))
         events.append(
             ev.StepMetrics(
                 step=s,
                 epoch=round(s / 62, 4),
                 time=round(s * 0.025, 3),
-                loss_d=round(1.38 - 0.6 * math.exp(-8 * t) + 0.05 * math.sin(s / 7), 4),
-                loss_g=round(0.7 + 0.5 * math.exp(-8 * t) + 0.05 * math.cos(s / 9), 4),
-                d_real=round(0.5 + 0.4 * math.exp(-6 * t), 4),
-                d_fake=round(0.5 - 0.3 * math.exp(-6 * t), 4),
                 img_per_s=2560.0,
+                **values,
             )
         )
     if toy:
@@ -122,6 +133,11 @@ def make_run(
         )
         # The checkpoint's latent walks: 4 rows of 8 steps (digits stand in for them).
         save_grid(digits(32), rd.samples / "interp.png", nrow=8)
+        recon = {}
+        if family == "vae":  # real digits beside their "reconstructions" (the digits inverted)
+            pairs = np.stack([digits(16), 255 - digits(16)], 1).reshape(32, 28, 28)
+            save_grid(pairs, rd.samples / "recon.png", nrow=8)
+            recon = dict(recon="samples/recon.png", recon_nrow=8)
         accuracy = [0.95, 0.99, 0.9, 0.88, 0.93, 0.85, 0.97, 0.2, 0.9, 0.91]
         events.append(
             ev.Samples(
@@ -137,6 +153,7 @@ def make_run(
                 classes_covered=sum(1 for c in counts if c),
                 n=1000,
                 generator=source,
+                **recon,
             )
         )
     for k, s in enumerate(range(100, steps + 1, 100)):  # periodic evaluations

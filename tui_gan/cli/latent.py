@@ -35,6 +35,11 @@ def _image_gan(target: str, device: str, raw: bool):
     gan = load_gan(target, device, raw)
     if gan.preset.data.name == "toy1d":
         raise UsageError(f"{target}: a 1-D run has no images; `tui-gan sample` shows its density")
+    if not gan.has_latent:
+        raise UsageError(
+            f"{target}: a {gan.preset.model.family} run has no latent space to walk; "
+            "`tui-gan sample` draws from it"
+        )
     return gan
 
 

@@ -358,7 +358,10 @@ class Trainer:
         """model.init_g_from: G starts from another run's G (a VAE's decoder); the notice."""
         from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 
-        path = resolve_checkpoint(target)
+        if target.startswith(LATEST):
+            path = latest_run(self.rd.path.parent, target[len(LATEST) :], exclude=self.rd.path)
+        else:
+            path = resolve_checkpoint(target)
         state = load_run_checkpoint(path)
         if "G" not in state:
             raise CheckpointError(f"{path}: model.init_g_from: it has no decoder or G to load")
@@ -537,6 +540,32 @@ class Trainer:
         path = self.rd.samples / "interp.png"
         _write_grid(images, path, nrow=INTERP_STEPS)
         return path
+
+
+LATEST = "latest:"  # model.init_g_from = "latest:PRESET": that preset's newest run beside this
+
+
+def latest_run(root: Path, preset_name: str, exclude: Path | None = None) -> Path:
+    """last.pt of the newest run of a preset under root (the folder this run is in)."""
+    import tomllib
+
+    found: list[tuple[float, Path]] = []
+    for d in root.iterdir() if root.is_dir() else ():
+        last = d / "last.pt"
+        if d == exclude or not last.is_file():
+            continue
+        try:
+            name = tomllib.loads((d / "preset.toml").read_text()).get("name")
+        except (OSError, ValueError):
+            continue
+        if name == preset_name:
+            found.append((last.stat().st_mtime, last))
+    if not found:
+        raise CheckpointError(
+            f"model.init_g_from {LATEST}{preset_name}: no {preset_name} run with a checkpoint "
+            f"under {root}; train one first: tui-gan train --preset {preset_name} --out {root}"
+        )
+    return max(found)[1]
 
 
 def _write_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> int:

@@ -12,7 +12,11 @@ KEYS = (
     ("p", "pick a preset: type to filter, Enter starts it (the current run saves and stops)"),
     ("s", "save a checkpoint now"),
     ("space", "pause / resume training (the screen stays live)"),
-    ("f", "fixed-noise grid (quality over time) / fresh random samples (diversity)"),
+    (
+        "f",
+        "fixed-noise grid (quality over time) / fresh random samples (diversity); an EBM: "
+        "replay buffer / fresh Langevin chains; a VAE also: real | reconstruction pairs",
+    ),
     ("w", "wide: the samples across the whole width (a noise-by-class grid needs it)"),
     ("i", "latent walks: 4 rows walking z0 -> z1 in 8 steps, redrawn at each checkpoint"),
     ("d", "detach: leave the run training and exit; `tui-gan attach RUN_DIR` returns"),
