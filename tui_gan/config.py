@@ -392,6 +392,12 @@ class Preset(_Section):
                 "expected", f"log.count_samples >= {k} for {self.model.family} (one per class)"
             )
         kind = families.family(self.model.family).kind
+        if kind == "ebm" and self.ebm.buffer_size < self.train.batch_size:
+            raise PydanticCustomError(
+                "expected",
+                f"ebm.buffer_size >= train.batch_size ({self.train.batch_size}): each batch "
+                "continues chains from distinct buffer slots",
+            )
         if kind == "vae" and self.data.image_size not in (24, 28):
             raise PydanticCustomError(
                 "expected",

@@ -16,7 +16,7 @@ from tui_gan.engine.safeio import open_regular
 from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.errors import UsageError, from_os_error, one_line
 
-COLUMNS = ("run", "preset", "state", "step", "loss_d", "loss_g", "updated")
+COLUMNS = ("run", "preset", "state", "step", "losses", "updated")
 
 
 def _last_step(metrics: Path) -> StepMetrics | None:
@@ -26,12 +26,18 @@ def _last_step(metrics: Path) -> StepMetrics | None:
     if fh is None:
         return None
     with fh:
-        candidates = deque((ln for ln in fh if b'"step"' in ln and b'"loss_d"' in ln), maxlen=50)
+        candidates = deque((ln for ln in fh if b'"type": "step"' in ln), maxlen=50)
     for line in reversed(candidates):
         event = parse_line(line)
         if isinstance(event, StepMetrics):
             return event
     return None
+
+
+def _losses(last: StepMetrics | None) -> dict[str, float]:
+    if last is None:
+        return {}
+    return {s.label: last.value(s.key) for s in last.family().losses}  # type: ignore[misc]
 
 
 def _mtime(path: Path) -> float:
@@ -70,6 +76,8 @@ def list_runs(out: Path) -> list[dict[str, Any]]:
                 "total": status.get("total_steps"),
                 "loss_d": last and last.loss_d,
                 "loss_g": last and last.loss_g,
+                # The family's two losses by name: G and D, CD and reg, recon and KL.
+                "losses": _losses(last),
                 "updated": max(status.get("updated", 0), _mtime(run / "metrics.jsonl")),
                 "error": status.get("error"),
                 "format": RunDir(run).read_format(),
@@ -100,6 +108,7 @@ def _sweep_row(folder: Path) -> dict[str, Any] | None:
         "total": len(rows),
         "loss_d": None,
         "loss_g": None,
+        "losses": {},
         "updated": updated,
         "error": None,
         "format": None,
@@ -121,13 +130,14 @@ def _ago(t: float) -> str:
 def _cells(r: dict[str, Any]) -> list[str]:
     """A row as text; names come from the file system and status.json, so control characters
     (and anything a terminal would act on) are shown escaped, and spaces as '_'."""
-    fmt = lambda v: "--" if v is None else f"{v:.3f}"  # noqa: E731
     step = f"{r['step']}/{r['total']}" if r["total"] else str(r["step"])
     if r.get("sweep"):
         step = r["sweep"]["progress"]
     updated = _ago(r["updated"]) if r["updated"] else "--"
     name, preset = (one_line(v).replace(" ", "_") for v in (r["name"], r["preset"] or "?"))
-    return [name, preset, r["state"], step, fmt(r["loss_d"]), fmt(r["loss_g"]), updated]
+    # One word (G=1.204,D=0.693): a pipe's reader splits rows on spaces.
+    losses = ",".join(f"{k.replace(' loss', '')}={v:.3f}" for k, v in r["losses"].items())
+    return [name, preset, r["state"], step, losses or "--", updated]
 
 
 def run_runs(out: Path, as_json: bool = False) -> None:
@@ -157,7 +167,7 @@ def run_runs(out: Path, as_json: bool = False) -> None:
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in COLUMNS:
-        right = col in ("step", "loss_d", "loss_g")
+        right = col in ("step", "losses")
         table.add_column(col, justify="right" if right else "left", no_wrap=True)
     colours: dict[Observed, str] = {
         "running": "green",

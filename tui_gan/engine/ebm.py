@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -11,6 +12,23 @@ from torch import Tensor
 from tui_gan.config import Preset
 from tui_gan.engine.models import build_models_checked
 from tui_gan.errors import CheckpointError
+
+
+@contextmanager
+def flushed_denormals(device: torch.device) -> Iterator[None]:
+    """Denormal floats flushed to zero while the EBM computes on a CPU. As E flattens out
+    near equilibrium its input gradients shrink into denormals, which x86 CPUs handle in
+    microcode: a 200-step stretch of mnist-ebm ran 6x slower until they were flushed
+    (values below 1e-38: no effect on what a chain does). The flag is process-wide, so it
+    is set around our own work only and put back to PyTorch's default after."""
+    if device.type != "cpu":
+        yield
+        return
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 class EBM:
@@ -42,12 +60,6 @@ class EBM:
         # buffer is its seed's); chains continue from it and write back where they end.
         self.buffer = torch.rand(self.cfg.buffer_size, *self.shape, device=device) * 2 - 1
         self.sample_steps = self.cfg.sample_steps  # chains drawn for samples, eval and sample
-        if device.type == "cpu":
-            # As E flattens out near equilibrium its input gradients shrink into denormal
-            # floats, which x86 CPUs handle in microcode: a 200-step stretch of mnist-ebm ran
-            # 6x slower until these were flushed to zero (values below 1e-38: no effect on
-            # what a chain does).
-            torch.set_flush_denormal(True)
 
     def balanced_labels(self, n: int) -> None:
         return None
@@ -85,6 +97,10 @@ class EBM:
 
     def step(self, real_batch: Callable[[int], Any], generator: torch.Generator) -> Tensor:
         """One contrastive-divergence update; returns [loss_cd, loss_reg, E(real), E(sample)]."""
+        with flushed_denormals(self.device):
+            return self._step(real_batch, generator)
+
+    def _step(self, real_batch: Callable[[int], Any], generator: torch.Generator) -> Tensor:
         c, E = self.cfg, self.E
         real = real_batch(0)
         B = real.shape[0]
@@ -128,7 +144,8 @@ class EBM:
         g = torch.Generator(self.device).manual_seed(int(z.abs().sum().item() * 1e3) % 2**62)
         x = z.view(-1, *self.shape)
         chunks = [x[i : i + 500] for i in range(0, len(x), 500)]
-        return torch.cat([self.langevin(c, self.sample_steps, g) for c in chunks])
+        with flushed_denormals(self.device):
+            return torch.cat([self.langevin(c, self.sample_steps, g) for c in chunks])
 
     @torch.no_grad()
     def score(self, x: Tensor) -> Tensor:
