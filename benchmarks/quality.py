@@ -19,10 +19,10 @@ import torch
 from tui_gan.config import Preset
 from tui_gan.engine import events as ev
 from tui_gan.engine.evaluate import build_context, evaluate
-from tui_gan.engine.gan import GAN
 from tui_gan.engine.recorder import Recorder
 from tui_gan.engine.trainer import RunSpec, Trainer
 from tui_gan.errors import TuiGanError
+from tui_gan.families import family
 from tui_gan.presets import DEFAULT_PRESET, list_presets, load_preset
 
 MARKS = (30.0, 60.0, 120.0)
@@ -40,7 +40,7 @@ class Result:
     marks: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
 
 
-def _snapshot(gan: GAN) -> dict[str, Any]:
+def _snapshot(gan: Any) -> dict[str, Any]:
     return copy.deepcopy({k: v for k, v in gan.state_dict().items() if not k.startswith("opt")})
 
 
@@ -94,7 +94,7 @@ def train(
 def write_grid(preset: Preset, state: dict[str, Any], noise: torch.Tensor, path: Path) -> None:
     from tui_gan.engine.trainer import _write_grid
 
-    gan = GAN(preset, channels=1, device=torch.device("cpu"), training=False)
+    gan = family(preset.model.family).trainable()(preset, 1, torch.device("cpu"), training=False)
     gan.load_state_dict(state)
     _write_grid(gan.generate(noise.cpu()), path)
 
@@ -104,7 +104,7 @@ _CONTEXTS: dict[str, Any] = {}
 
 def score(preset: Preset, state: dict[str, Any], root: Path, n: int = 5000) -> dict[str, Any]:
     """`tui-gan eval` of a snapshot: n = 5,000 generated against the real training set."""
-    gan = GAN(preset, channels=1, device=torch.device("cpu"), training=False)
+    gan = family(preset.model.family).trainable()(preset, 1, torch.device("cpu"), training=False)
     gan.load_state_dict(state)
     key = f"{preset.data.name}/{preset.data.target}"
     if key not in _CONTEXTS:

@@ -232,8 +232,9 @@ class ModelConfig(_Section):
     """Steps between updates of the average, each with the decay to that power: the same
     average at a fraction of the cost (a lerp over G every step is ~10% of an MLP step)."""
     init_g_from: Annotated[str, _string(4096)] = ""
-    """A vae run directory or checkpoint whose decoder's weights G starts from (its layout
-    must be G's: dcgan on MNIST, faces-dcgan on faces); '' = G's own random init."""
+    """A run directory or checkpoint whose G (a vae run's decoder) G starts from, or
+    'latest:PRESET', the newest run of that preset beside this one; its layout must be G's
+    (a vae's decoder is dcgan's G on MNIST, faces-dcgan's on faces); '' = random init."""
 
 
 class LossConfig(_Section):
@@ -392,6 +393,18 @@ class Preset(_Section):
                 "expected", f"log.count_samples >= {k} for {self.model.family} (one per class)"
             )
         kind = families.family(self.model.family).kind
+        if kind != "gan":
+            gan_only = {
+                "train.d_steps": (self.train.d_steps, 1),
+                "train.augment": (list(self.train.augment), []),
+                "model.ema_decay": (self.model.ema_decay, 0.0),
+                "model.spectral_norm": (self.model.spectral_norm, False),
+            }
+            for key, (value, off) in gan_only.items():
+                if value != off:
+                    raise PydanticCustomError(
+                        "expected", f"{key} = {off!r} for {self.model.family} (a GAN setting)"
+                    )
         if kind == "ebm" and self.ebm.buffer_size < self.train.batch_size:
             raise PydanticCustomError(
                 "expected",

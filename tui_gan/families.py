@@ -1,8 +1,9 @@
 """Model families: the one place a family is declared (its trainer class, records and panels).
 
 Pure data, no torch: the preset schema, the record schema, the dashboard and the CLI all read
-it. A new family is its model file, its trainable class (step, generate, score, state) and one
-entry here; everything else picks it up from this table.
+it. A new family is its model file (built in engine/models/__init__.py), its trainable class
+(step, generate, score, state) and one entry here; the loop, the records, the panels, `runs`,
+`sample`, `eval` and `score` take it from there.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Family:
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        """The StepMetrics fields this family fills, in the order its step returns them."""
+        """The StepMetrics fields this family fills (its step's own order is metric_names)."""
         return tuple(s.key for s in (*self.losses, *self.outputs))
 
     def trainable(self) -> Any:

@@ -178,3 +178,9 @@ def test_the_faces_chain_runs_on_a_synthetic_folder(tmp_path: Path):
     code, stdout, stderr = cli("score", str(out / "fg"), "--n", "20", "--json")
     assert code == 0 and json.loads(stdout)["n"] == 20
     assert "no held-out split" in json.loads(stdout)["note"]
+
+
+def test_mcmc_steps_on_a_run_without_chains_is_one_line(vae_run: Path):
+    code, _, stderr = cli("sample", str(vae_run), "--mcmc-steps", "3")
+    assert code == 2 and "--mcmc-steps is for ebm runs" in stderr
+    assert len(stderr.strip().splitlines()) == 1

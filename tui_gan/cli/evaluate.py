@@ -108,7 +108,7 @@ def run_eval(
         "n": "generated samples used",
         "n_real": "real samples in the FID statistics",
         "n_prdc": "samples per side for precision/recall/density/coverage",
-        "generator": "ema: G's moving average (model.ema_decay); live: G itself (--raw)",
+        "generator": "ema: G's moving average (model.ema_decay); live: the model itself",
         "sample_s": "seconds spent drawing the samples (an EBM's Langevin chains)",
         "cond_accuracy": "share of samples the classifier puts in the class G was asked for",
         "cond_accuracy_per_class": "that share for each class, 0 to 9",

@@ -31,7 +31,9 @@ def load_gan(target: str, device: str = "auto", raw: bool = False, mcmc_steps: i
     model = cls(preset, channels=1, device=pick_device(device), training=False)
     model.load_state_dict({k: v for k, v in state.items() if k not in OPTIMIZERS}, str(path))
     model.use_ema = not raw
-    if mcmc_steps is not None and hasattr(model, "sample_steps"):
+    if mcmc_steps is not None:
+        if not hasattr(model, "sample_steps"):
+            raise UsageError(f"--mcmc-steps is for ebm runs; {path} is a {preset.model.family} run")
         model.sample_steps = mcmc_steps
     return model
 

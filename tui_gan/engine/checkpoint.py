@@ -167,7 +167,7 @@ def load_run_checkpoint(path: Path) -> dict[str, Any]:
         or not all(k in state for k in RUN_KEYS)
         or not any(k in state for k in nets)
     ):
-        raise CheckpointError(f"{path}: not a tui-gan run checkpoint (no G, D, preset, step)")
+        raise CheckpointError(f"{path}: not a tui-gan run checkpoint (no preset, step, and G or E)")
     for key, ok in (*_RUN_FIELDS.items(), *_OPTIONAL_FIELDS.items()):
         if key in state and not ok(state[key]):
             raise CheckpointError(f"{path}: a damaged tui-gan checkpoint (its {key!r} is wrong)")

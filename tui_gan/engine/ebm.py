@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -12,23 +11,6 @@ from torch import Tensor
 from tui_gan.config import Preset
 from tui_gan.engine.models import build_models_checked
 from tui_gan.errors import CheckpointError
-
-
-@contextmanager
-def flushed_denormals(device: torch.device) -> Iterator[None]:
-    """Denormal floats flushed to zero while the EBM computes on a CPU. As E flattens out
-    near equilibrium its input gradients shrink into denormals, which x86 CPUs handle in
-    microcode: a 200-step stretch of mnist-ebm ran 6x slower until they were flushed
-    (values below 1e-38: no effect on what a chain does). The flag is process-wide, so it
-    is set around our own work only and put back to PyTorch's default after."""
-    if device.type != "cpu":
-        yield
-        return
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
 
 
 class EBM:
@@ -97,10 +79,6 @@ class EBM:
 
     def step(self, real_batch: Callable[[int], Any], generator: torch.Generator) -> Tensor:
         """One contrastive-divergence update; returns [loss_cd, loss_reg, E(real), E(sample)]."""
-        with flushed_denormals(self.device):
-            return self._step(real_batch, generator)
-
-    def _step(self, real_batch: Callable[[int], Any], generator: torch.Generator) -> Tensor:
         c, E = self.cfg, self.E
         real = real_batch(0)
         B = real.shape[0]
@@ -144,8 +122,7 @@ class EBM:
         g = torch.Generator(self.device).manual_seed(int(z.abs().sum().item() * 1e3) % 2**62)
         x = z.view(-1, *self.shape)
         chunks = [x[i : i + 500] for i in range(0, len(x), 500)]
-        with flushed_denormals(self.device):
-            return torch.cat([self.langevin(c, self.sample_steps, g) for c in chunks])
+        return torch.cat([self.langevin(c, self.sample_steps, g) for c in chunks])
 
     @torch.no_grad()
     def score(self, x: Tensor) -> Tensor:
@@ -165,6 +142,11 @@ class EBM:
             if buf is not None:
                 if tuple(buf.shape[1:]) != self.shape or not buf.is_floating_point():
                     raise ValueError(f"buffer has shape {tuple(buf.shape)}")
+                if len(buf) != self.cfg.buffer_size:
+                    raise ValueError(
+                        f"its buffer holds {len(buf)} chains and ebm.buffer_size is "
+                        f"{self.cfg.buffer_size}; resume with the run's own buffer_size"
+                    )
                 self.buffer = buf.to(self.device, torch.float32)
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as err:
             detail = (str(err).strip().splitlines() or [repr(err)])[0][:200]

@@ -94,6 +94,8 @@ def evaluate(
     labels = gan.balanced_labels(n)  # conditional: every class n/k times, as asked of G
     t0 = time.perf_counter()
     fake = gan.generate(gan.sample_z(n, g), labels)
+    if fake.is_cuda:
+        torch.cuda.synchronize(fake.device)  # the kernels, not only their launches
     sample_s = round(time.perf_counter() - t0, 3)  # an EBM's chains can be most of an eval
     source = gan.generator
     if ctx.toy:

@@ -33,6 +33,7 @@ FRESH_PREVIEW = 64  # fresh samples drawn into fresh.png for the dashboard's "ra
 INTERP_ROWS, INTERP_STEPS = 4, 8  # the checkpoint's interpolation strip: 4 walks of 8 steps
 RECON_PAIRS, RECON_NROW = 32, 8  # the VAE's recon.png: 32 (real, reconstruction) pairs
 HIST_BINS = 60
+RATIO_LOSSES = ("bce", "bce-saturating", "lsgan")  # where loss_g / loss_d says who is ahead
 CURVE_POINTS = 121
 
 
@@ -335,9 +336,11 @@ class Trainer:
                 f"{self._last_good()}"
             )
         logged = dict(zip(names, values, strict=True))
-        if self.family.kind == "gan" and logged["loss_d"] > 0 and logged["loss_g"] > 0:
+        ratio_ok = self.family.kind == "gan" and self.preset.loss.kind in RATIO_LOSSES
+        if ratio_ok and logged["loss_d"] > 0 and logged["loss_g"] > 0:
             # How far D is ahead: a ratio of the window's mean losses (not a mean of per-step
-            # ratios, which one near-zero D loss would swamp). Signed losses have none.
+            # ratios, which one near-zero D loss would swamp). Only for losses that are
+            # positive and fall as their side wins; hinge and wgan-gp losses are signed.
             logged[RATIO_KEY] = round(logged["loss_g"] / logged["loss_d"], 4)
         return ev.StepMetrics(
             step=self.step,
@@ -550,7 +553,9 @@ def latest_run(root: Path, preset_name: str, exclude: Path | None = None) -> Pat
     import tomllib
 
     found: list[tuple[float, Path]] = []
-    for d in root.iterdir() if root.is_dir() else ():
+    # A sweep's runs live in OUT/SWEEP: the VAE a sweep warm-starts from sits beside it.
+    roots = [root, root.parent] if (root / "sweep.json").is_file() else [root]
+    for d in (d for r in roots if r.is_dir() for d in r.iterdir()):
         last = d / "last.pt"
         if d == exclude or not last.is_file():
             continue

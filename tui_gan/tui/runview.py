@@ -87,6 +87,7 @@ class RunView:
     img_per_s: float = 0.0
     # Every logged value of the family's records (families.py), plus G/D's loss ratio.
     series: dict[str, History] = field(default_factory=dict)
+    ratio: float | None = None  # the latest step record's g_d_ratio
     fid: History = field(default_factory=History)  # FID (1-D: W1) over the run's evals
     last_eval: ev.Evaluated | None = None
     best_recall: float = 0.0  # the best so far, for the collapse alarm
@@ -162,11 +163,11 @@ class RunView:
         return family(self.family)
 
     def d_dominates(self) -> float | None:
-        """G's loss over D's when D is far ahead (DOMINANCE_RATIO or more), else None."""
-        r = self.series.get(RATIO_KEY)
-        if r is None or r.last is None or r.last < DOMINANCE_RATIO:
+        """G's loss over D's in the latest record when D is far ahead (DOMINANCE_RATIO or
+        more), else None: a record without a ratio clears the alarm."""
+        if self.ratio is None or self.ratio < DOMINANCE_RATIO:
             return None
-        return r.last
+        return self.ratio
 
     @property
     def is_toy(self) -> bool:
@@ -210,6 +211,7 @@ class RunView:
                 self.epoch, self.time = event.epoch, event.time
                 self.img_per_s = event.img_per_s or self.img_per_s
                 was = self.d_dominates()
+                self.ratio = event.g_d_ratio
                 for key in RECORDED:
                     value = event.value(key)
                     if value is not None:

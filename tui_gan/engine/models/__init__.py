@@ -1,4 +1,4 @@
-"""Model families: build G and D for a preset."""
+"""Model families' networks: G and D, an EBM's energy, a VAE's decoder and encoder."""
 
 from __future__ import annotations
 

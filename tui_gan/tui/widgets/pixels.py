@@ -47,6 +47,7 @@ class PixelSamplePanel(SampleModes, ViewPanel):
         return self.interp
 
     def update_view(self, view) -> None:
+        self.fit_mode(view)
         s = view.samples
         which = self.mode_name(view)
         at = f" @ step {s.step}" if s else ""

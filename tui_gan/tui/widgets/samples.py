@@ -109,6 +109,12 @@ class SampleModes:
             self.fresh = self.recon = False
         return self.mode_name(self.view)
 
+    def fit_mode(self, view: RunView) -> None:
+        """Back to the fixed view when the run on screen draws no reconstructions (another
+        run was picked while `f` showed a VAE's)."""
+        if self.recon and not (view.samples and view.samples.recon):
+            self.recon = False
+
     def mode_name(self, view: RunView | None) -> str:
         kind = view.kind.kind if view else "gan"
         if self.recon:
@@ -140,6 +146,7 @@ class SamplePanel(SampleModes, ViewPanel):
         )
 
     def update_view(self, view) -> None:
+        self.fit_mode(view)
         s = view.samples
         if self.interp:
             c = view.interp
@@ -175,6 +182,8 @@ class SamplePanel(SampleModes, ViewPanel):
         v = self.view
         grid = v.sample_grid(self.fresh, self.interp, self.recon) if v else None
         if v is None or grid is None:
+            if self.interp and v is not None and v.kind.kind == "ebm":
+                return self._message("an EBM has no latent space to walk (f: fresh chains)")
             if self.interp:
                 return self._message("no latent walks yet: each checkpoint draws them")
             return self._message("no samples yet")
