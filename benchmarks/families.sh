@@ -2,7 +2,7 @@
 # The README's EBM and VAE figures (issue 11), one run at a time (never two trainings at once
 # on a small CPU): mnist-ebm with its samples at 256 Langevin steps and its anomaly table,
 # the same table for a trained mnist-dcgan's D, then mnist-vae, mnist-vae-gan warm-started
-# from it and mnist-dcgan from scratch at the same steps. About 16 minutes on 2 cores.
+# from it and mnist-dcgan from scratch at the same steps. About 25 minutes on 2 cores.
 #   bash benchmarks/families.sh [OUT]      (make families)
 set -euo pipefail
 OUT=${1:-$(mktemp -d)}
@@ -13,9 +13,11 @@ mkdir -p docs
 timed() { local t0=$SECONDS; "$@"; echo "[$(( SECONDS - t0 )) s] $*"; }
 
 # The energy-based model, its samples and its anomaly table.
-timed "$TG" train --preset mnist-ebm --out "$OUT" --name ebm
+timed "$TG" train --preset mnist-ebm --out "$OUT" --name ebm --set log.keep_checkpoints=10
 timed "$TG" sample "$OUT/ebm" --n 64 --mcmc-steps 256 --out docs/mnist-ebm-samples.png
-timed "$TG" eval "$OUT/ebm" --n 2000 --json
+for step in 0002000 0003000 0004000; do
+    timed "$TG" eval "$OUT/ebm/ckpt-$step.pt" --n 1000 --json
+done
 timed "$TG" score "$OUT/ebm" --n 1000
 
 # A GAN's discriminator as the same detector; mnist-dcgan is also the from-scratch baseline.
