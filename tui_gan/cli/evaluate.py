@@ -140,6 +140,14 @@ def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
     return evaluate_checkpoint(str(run), DEFAULT_N, "classifier", "auto"), "evaluated now"
 
 
+def _drawn_by(run: Path) -> str:
+    """What drew a run's samples, as compare names it: G, or an EBM's chains, a VAE's decoder."""
+    from tui_gan.tui.runview import RunView
+
+    kind = RunView.open(run).kind.kind
+    return {"ebm": "Langevin chains", "vae": "decoder"}.get(kind, "G")
+
+
 def run_compare(runs: list[Path]) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -177,7 +185,7 @@ def run_compare(runs: list[Path]) -> None:
                 f"[bold green]{text}*[/]" if v is not None and v == best.get(col) else text
             )
         name = escape(one_line(run.name))
-        g = "EMA G" if m.get("generator") == "ema" else "G"  # an average scores apart from G
+        g = "EMA G" if m.get("generator") == "ema" else _drawn_by(run)
         row = (str(m.get("step", "?")), *cells, str(m.get("n", "?")), f"{source}, {g}")
         table.add_row(name, *row)
     Console().print(table)
