@@ -1,4 +1,4 @@
-"""The engine never imports a UI library, and `--help` never imports torch."""
+"""The engine never imports a UI library; `--help` imports neither torch nor matplotlib."""
 
 from __future__ import annotations
 
@@ -34,7 +34,15 @@ def test_help_does_not_import_torch():
         "try:\n    app()\nexcept SystemExit:\n    pass"
     )
     assert "typer" in mods
-    assert not {m for m in mods if m.split(".")[0] in ("torch", "torchvision", "textual")}
+    heavy = ("torch", "torchvision", "textual", "matplotlib")
+    assert not {m for m in mods if m.split(".")[0] in heavy}
+
+
+def test_report_imports_matplotlib_but_not_torch():
+    """`tui-gan report` draws from the run directory alone: no model, so no torch."""
+    mods = _modules_after("import tui_gan.report.build")
+    assert "matplotlib" in mods
+    assert "torch" not in mods
 
 
 def test_dashboard_modules_do_not_import_torch():

@@ -223,6 +223,33 @@ def score(
     run_score(target, n, as_json, device.value if device else "auto", seed)
 
 
+class ReportFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="One run directory, or several to overlay.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the figures and report.md (default RUN/report)."),
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="Figure file format.")] = (
+        ReportFormat.png
+    ),
+    frames: Annotated[
+        int, typer.Option("--frames", min=1, max=100, help="1-D runs: panels of the series.")
+    ] = 10,
+) -> None:
+    """Figures of a run from its directory alone (losses, D outputs, FID, class shares, grids
+    over time; the 1-D series), with report.md; several runs are overlaid."""
+    from tui_gan.cli.report import run_report
+
+    run_report(runs, out, fmt.value, frames)
+
+
 @app.command()
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],

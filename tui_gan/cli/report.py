@@ -1,0 +1,22 @@
+"""`tui-gan report`: write the figures and report.md, and say where they went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_gan.errors import UsageError, from_os_error
+
+
+def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> None:
+    try:
+        from tui_gan.report.build import write_report
+    except ImportError as err:  # matplotlib is a dependency; a broken install says so
+        raise UsageError(
+            f"tui-gan report needs matplotlib ({err}); pip install matplotlib"
+        ) from None
+    try:
+        md = write_report(runs, out, fmt, frames)
+    except OSError as err:  # an unwritable --out, a full disk
+        raise from_os_error(err, out or runs[0]) from None
+    figures = sorted(p.name for p in md.parent.iterdir() if p.suffix == f".{fmt}")
+    print(f"wrote {md} and {len(figures)} figures: {', '.join(figures)}")
