@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import REPO, run_cli
 
@@ -50,6 +52,13 @@ def test_a_sweep_trains_each_cell_once_and_tabulates_them(tmp_path: Path, mnist_
     assert all(float(r["wall_s"]) > 0 and r["classes_covered"] for r in rows)
     md = (sweep / "sweep.md").read_text()
     assert "| latent_dim |" in md and "**" in md  # one axis: one column, best marked
+    # `report` on the sweep: its FID table as a heatmap beside sweep.md's tables.
+    rep = run_cli("report", str(sweep))
+    assert rep.returncode == 0, rep.stderr
+    heat = np.asarray(Image.open(sweep / "report" / "sweep.png").convert("L"), dtype=float)
+    assert heat.std() > 10 and heat.shape[0] > 60
+    report_md = (sweep / "report" / "report.md").read_text()
+    assert "![sweep](sweep.png)" in report_md and md in report_md
     # Each run is a normal run directory: eval, sample and attach work on it.
     run = sweep / "latent-dim-4"
     assert (run / "last.pt").is_file() and (run / "preset.toml").is_file()

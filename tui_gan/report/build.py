@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tui_gan.errors import UsageError
 from tui_gan.report import figures as F
 from tui_gan.report.data import RunRecords, read_run
 
@@ -33,9 +34,40 @@ def final_table(runs: list[RunRecords]) -> list[str]:
     return lines
 
 
+def write_sweep_report(sweep: Path, out: Path | None, fmt: str) -> Path:
+    """A sweep directory's report: its score table as a heatmap, beside sweep.md's tables."""
+    import csv
+
+    table_path = sweep / "sweep.csv"
+    if not table_path.is_file():
+        raise UsageError(f"{sweep}: a sweep without sweep.csv yet (no run has ended)")
+    with table_path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        table = list(reader)
+    # sweep.csv's columns: run, the axes, then state and the numbers.
+    axes = header[1 : header.index("state")] if "state" in header else []
+    out = out or sweep / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    fig = F.sweep_heatmap(table, axes, out, fmt)
+    lines = [f"# sweep {sweep.name}", ""]
+    if fig.path is not None:
+        lines += [f"![{fig.name}]({fig.path.name})", "", fig.caption, ""]
+    else:
+        lines += [f"Not drawn: {fig.caption}", ""]
+    md_table = sweep / "sweep.md"
+    if md_table.is_file():
+        lines += [md_table.read_text(), ""]
+    md = out / "report.md"
+    md.write_text("\n".join(lines))
+    return md
+
+
 def write_report(paths: list[Path], out: Path | None, fmt: str = "png", frames: int = 10) -> Path:
     """Figures and report.md under out (default RUN/report, or PARENT/report-compare for
-    several runs); returns report.md's path."""
+    several runs; a sweep directory gets its heatmap); returns report.md's path."""
+    if len(paths) == 1 and (Path(paths[0]) / "sweep.json").is_file():
+        return write_sweep_report(Path(paths[0]), out, fmt)
     runs = [read_run(p) for p in paths]
     if out is None:
         out = runs[0].path / "report" if len(runs) == 1 else runs[0].path.parent / "report-compare"

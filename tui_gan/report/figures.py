@@ -266,3 +266,48 @@ def overlay(runs: list[RunRecords], out: Path, fmt: str) -> list[Figure]:
     figs.append(Figure("quality", f"Each run's {'W1' if toy else 'FID'} at its evaluations.",
                        _save(fig, out, "quality", fmt)))  # fmt: skip
     return figs
+
+
+def sweep_heatmap(table: list[dict[str, str]], axes: list[str], out: Path, fmt: str) -> Figure:
+    """The sweep's score (FID, or W1) laid out by its first two axes, one panel per value of
+    a third; the best cell of each panel outlined. `table` is sweep.csv's rows."""
+    key = "fid" if any(r.get("fid") for r in table) else "w1"
+    scored = [r for r in table if r.get(key)]
+    if not scored or not axes:
+        return Figure("sweep", f"no run of the sweep has a {key.upper()} yet")
+    rows_ax, cols_ax = axes[0], (axes[1] if len(axes) > 1 else None)
+    rest = axes[2:]
+
+    def values(axis: str) -> list[str]:
+        return list(dict.fromkeys(r[axis] for r in table))
+
+    ys, xs = values(rows_ax), values(cols_ax) if cols_ax else [""]
+    panels = list(dict.fromkeys(tuple(r[a] for a in rest) for r in table)) or [()]
+    fig, axs = plt.subplots(1, len(panels), figsize=(1.0 + 1.1 * len(xs) * len(panels),
+                            0.9 + 0.55 * len(ys)), squeeze=False)  # fmt: skip
+    for ax, panel in zip(axs[0], panels, strict=True):
+        grid = np.full((len(ys), len(xs)), np.nan)
+        for r in scored:
+            if tuple(r[a] for a in rest) == panel:
+                grid[ys.index(r[rows_ax]), xs.index(r[cols_ax]) if cols_ax else 0] = float(r[key])
+        ax.imshow(grid, cmap="viridis_r", aspect="auto")
+        empty = np.isnan(grid).all()  # a panel whose runs have no score yet
+        lo, hi = (0.0, 0.0) if empty else (np.nanmin(grid), np.nanmax(grid))
+        for (i, j), v in np.ndenumerate(grid):
+            if not np.isnan(v):  # dark text on the light (low, good) end of the map
+                light = hi == lo or (v - lo) / (hi - lo) < 0.5
+                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8,
+                        color="black" if light else "white")  # fmt: skip
+        if not empty:
+            i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set_yticks(range(len(ys)), ys)
+        ax.set(xlabel=cols_ax or "", ylabel=rows_ax)
+        ax.set_title(", ".join(f"{a}={v}" for a, v in zip(rest, panel, strict=True)) or key.upper())
+    return Figure(
+        "sweep",
+        f"{key.upper()} of each run (lower is better, darker), {rows_ax} by "
+        f"{cols_ax or 'nothing'}, the best cell outlined; the numbers are sweep.md's.",
+        _save(fig, out, "sweep", fmt),
+    )
