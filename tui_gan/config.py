@@ -350,6 +350,9 @@ class LogConfig(_Section):
     # at least 10: the k-NN metrics need more samples than neighbours
     eval_n: Annotated[int, _int_in(10, 100_000)] = 2000
     """Generated samples per periodic evaluation (`tui-gan eval` defaults to 5,000)."""
+    tensorboard: Annotated[str, _string(4096)] = ""
+    """A folder for TensorBoard event files (scalars and sample grids) beside the run's own
+    record; '' = none. Needs the optional extra: pip install 'tui-gan[tensorboard]'."""
 
 
 class Preset(_Section):

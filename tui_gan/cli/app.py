@@ -119,10 +119,19 @@ def train(
     resume: ResumeOpt = None,
     device: DeviceOpt = None,
     seed: SeedOpt = None,
+    tensorboard: Annotated[
+        Path | None,
+        typer.Option(
+            "--tensorboard",
+            help="Also write TensorBoard event files here (= --set log.tensorboard=DIR).",
+        ),
+    ] = None,
 ) -> None:
     """Train headless: a progress bar on a terminal, plain lines in a log."""
     from tui_gan.cli.train import run_train
 
+    if tensorboard is not None:
+        set_ = [*(set_ or []), f'log.tensorboard="{tensorboard}"']
     args = _train_args(preset, steps, epochs, set_, out, name, resume, device, seed)
     raise typer.Exit(run_train(args))
 
@@ -242,11 +251,18 @@ def report(
     frames: Annotated[
         int, typer.Option("--frames", min=1, max=100, help="1-D runs: panels of the series.")
     ] = 10,
+    tensorboard: Annotated[
+        bool,
+        typer.Option("--tensorboard", help="Instead: convert each run to TensorBoard event files."),
+    ] = False,
 ) -> None:
     """Figures of a run from its directory alone (losses, D outputs, FID, class shares, grids
     over time; the 1-D series), with report.md; several runs are overlaid."""
-    from tui_gan.cli.report import run_report
+    from tui_gan.cli.report import run_report, run_tensorboard
 
+    if tensorboard:
+        run_tensorboard(runs, out)
+        return
     run_report(runs, out, fmt.value, frames)
 
 

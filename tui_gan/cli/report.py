@@ -20,3 +20,18 @@ def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> Non
         raise from_os_error(err, out or runs[0]) from None
     figures = sorted(p.name for p in md.parent.iterdir() if p.suffix == f".{fmt}")
     print(f"wrote {md} and {len(figures)} figures: {', '.join(figures)}")
+
+
+def run_tensorboard(runs: list[Path], out: Path | None) -> None:
+    """Each run's records as TensorBoard event files: RUN/tensorboard, or OUT/RUN_NAME."""
+    from tui_gan.engine.tensorboard import convert
+
+    for run in runs:
+        if not (run / "metrics.jsonl").is_file():
+            raise UsageError(f"{run}: not a run directory (no metrics.jsonl)")
+        logdir = out / run.name if out else run / "tensorboard"
+        try:
+            n = convert(run, logdir)
+        except OSError as err:
+            raise from_os_error(err, logdir) from None
+        print(f"wrote {n} records of {run} to {logdir} (tensorboard --logdir {logdir})")

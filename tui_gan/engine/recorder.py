@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from pathlib import Path
 
 from tui_gan.config import to_toml
 from tui_gan.engine import events as ev
@@ -21,6 +22,7 @@ class Recorder:
     def __init__(self, spec: RunSpec):
         self.spec = spec
         self.rd = RunDir(spec.run_dir)
+        self.tensorboard = None  # a TensorBoardSink when log.tensorboard names a folder
 
     def begin(self) -> None:
         """Set the directory up before the loop runs. A fresh start drops the records of a run
@@ -39,6 +41,11 @@ class Recorder:
         write_status(rd.path, "starting", preset=spec.preset.name, step=spec.resume_step or 0)
         rd.write_format()
         rd.write_preset(to_toml(spec.preset))
+        if spec.preset.log.tensorboard:
+            from tui_gan.engine.tensorboard import TensorBoardSink
+
+            logdir = Path(spec.preset.log.tensorboard).expanduser()
+            self.tensorboard = TensorBoardSink(logdir, rd.path, spec.resume_step)
 
     def handle(self, event: ev.Event) -> None:
         path = self.rd.path
@@ -47,6 +54,8 @@ class Recorder:
             # --set, damaged state) leaves the run's history as it was.
             self.rd.truncate_after(event.step)
         self.rd.log(event)
+        if self.tensorboard is not None:
+            self.tensorboard.handle(event)
         match event:
             case ev.RunStarted(step=step, total_steps=total):
                 write_status(path, "running", step=step, total_steps=total)
@@ -87,6 +96,8 @@ class Recorder:
         finally:
             stream.close()
             self.rd.close()
+            if self.tensorboard is not None:
+                self.tensorboard.close()
 
 
 def run(spec: RunSpec, controls=None) -> Iterator[ev.Event]:
