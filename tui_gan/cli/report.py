@@ -19,7 +19,8 @@ def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> Non
     except OSError as err:  # an unwritable --out, a full disk
         raise from_os_error(err, out or runs[0]) from None
     figures = sorted(p.name for p in md.parent.iterdir() if p.suffix == f".{fmt}")
-    print(f"wrote {md} and {len(figures)} figures: {', '.join(figures)}")
+    drawn = f"{len(figures)} figures: {', '.join(figures)}" if figures else "no figures"
+    print(f"wrote {md} and {drawn} (report.md says why any is missing)")
 
 
 def run_tensorboard(runs: list[Path], out: Path | None) -> None:
