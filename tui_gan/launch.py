@@ -46,3 +46,26 @@ def last_log_line(run_dir: Path) -> str:
     except FileNotFoundError:
         return "the training process exited before writing anything"
     return lines[-1] if lines else "the training process exited before writing anything"
+
+
+REPORT_TIMEOUT_S = 300
+
+
+def write_report(run_dir: Path) -> tuple[bool, str]:
+    """`tui-gan report RUN_DIR` in a child process (matplotlib stays out of the dashboard,
+    and a crash there cannot take the screen down): whether it worked, and its last line."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_gan", "report", str(run_dir)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=REPORT_TIMEOUT_S,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return False, f"the report took over {REPORT_TIMEOUT_S}s and was stopped"
+    except OSError as err:
+        return False, f"cannot start tui-gan report: {err}"
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return done.returncode == 0, lines[-1] if lines else f"exit code {done.returncode}"

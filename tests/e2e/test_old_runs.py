@@ -14,9 +14,9 @@ from tests.tui.fakerun import settle
 from tui_gan.cli.app import app
 from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import RunDir
+from tui_gan.render.tiling import load_tiles
 from tui_gan.tui.app import Dashboard
 from tui_gan.tui.runview import RunView
-from tui_gan.tui.widgets.samples import load_tiles
 
 FORMAT1 = Path(__file__).parent.parent / "data" / "format1"
 

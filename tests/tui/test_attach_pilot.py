@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.tui.fakerun import make_run, settle
+from tui_gan.render import plot1d
 from tui_gan.render.images import open_grid
 from tui_gan.tui.app import Dashboard
 
@@ -72,6 +73,19 @@ async def test_toy_run_shows_histograms_in_place_of_samples(tmp_path: Path):
         assert app.query_one("#classes").has_class("hidden")
         toy = text_of(app, "#toy")
         assert "real" in toy and "G(z)" in toy and "D(x)" in toy
+        lines = toy.splitlines()
+        # One axis as in the seed: D's scale on the right, x ticks under the plot.
+        assert "1.00" in lines[1] and "0.00" in lines[-2]
+        assert len([t for t in lines[-1].split() if t.lstrip("-").isdigit()]) >= 3
+        drawn = set()
+        for strip in app.query_one("#toy").strips()[1:-1]:
+            for seg in strip:
+                if seg.style and seg.style.color and seg.style.bgcolor:
+                    drawn |= {seg.style.color.triplet, seg.style.bgcolor.triplet}
+        assert {plot1d.REAL, plot1d.FAKE, plot1d.D_LINE} <= {tuple(c) for c in drawn if c}
+        await pilot.resize_terminal(40, 12)  # a tiny screen still draws
+        await pilot.pause(0.3)
+        assert text_of(app, "#toy")
 
 
 @pytest.mark.parametrize("size", [(40, 12), (80, 24), (250, 70), (60, 20)])
@@ -133,15 +147,33 @@ def test_graphics_choice_without_a_terminal_is_halfblock():
 
 
 async def test_quality_panel_shows_the_fid_trend_and_latest_values(tmp_path: Path):
-    app = Dashboard(attach=make_run(tmp_path))
+    run = make_run(tmp_path)
+    app = Dashboard(attach=run)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         panel = app.query_one("#quality")
         assert not panel.has_class("hidden")
         text = text_of(app, "#quality")
         assert "FID" in text and "10.000" in text  # the last of 40/1, 40/2, 40/3, 40/4
-        assert "R0.45" in text and "C0.55" in text
+        # In words a learner can read, every one of them on screen (the panel grows to fit).
+        for words in ("precision 0.90", "recall 0.45", "density 0.80", "coverage 0.55"):
+            assert words in text
+        assert "class KL 0.10" in text
+        assert panel.content_size.height == text.count("\n") + 1
         assert "step 400" in panel.border_title and "n=2000" in panel.border_title
+        assert "?" in panel.border_subtitle
+        await pilot.press("question_mark")  # ... and `?` says what each one means
+        await pilot.pause(0.2)
+        help_text = str(app.screen.query_one("#help Static").render())
+        for name in ("FID", "precision", "recall", "density", "coverage", "class KL"):
+            assert f"{name}  " in help_text
+        assert "realism" in help_text and "diversity" in help_text
+    app = Dashboard(attach=run)
+    async with app.run_test(size=(80, 24)) as pilot:  # narrower: the words wrap, all shown
+        await settle(pilot)
+        text = text_of(app, "#quality")
+        assert all(w in text for w in ("precision", "recall", "coverage", "class KL"))
+        assert app.query_one("#quality").content_size.height == text.count("\n") + 1
 
 
 async def test_panels_say_when_they_show_the_ema_generator(tmp_path: Path):
@@ -208,14 +240,15 @@ async def test_i_on_a_run_without_walks_says_so(tmp_path: Path):
 
 
 async def test_a_conditional_grid_keeps_a_column_per_class_and_w_widens_it(tmp_path: Path):
-    from tui_gan.tui.widgets.samples import layout
+    from tui_gan.render.tiling import layout
 
     tiles = np.zeros((60, 28, 28), np.uint8)
-    # Ten columns whatever the width: 49 cells fit tiles of 28 // 7 = 4 px (10 * 5 - 1 wide),
-    # 48 cells only 28 // 8 = 3 px.
-    assert layout(tiles, 49, 20, ncol=10).shape[1] == 10 * 5 - 1
-    assert layout(tiles, 48, 20, ncol=10).shape[1] == 10 * 4 - 1
-    assert layout(tiles, 49, 20).shape[1] != 10 * 5 - 1  # a plain grid fills the panel
+    # Ten columns whatever the width: 49 cells fit tiles of 4 px (10 * 5 - 1 wide), 48 cells
+    # only 3 px.
+    assert layout(tiles, 49, 20, ncol=10)[0].shape[1] == 10 * 5 - 1
+    assert layout(tiles, 48, 20, ncol=10)[0].shape[1] == 10 * 4 - 1
+    # A plain grid fills the panel with larger tiles instead.
+    assert layout(tiles, 49, 20)[0].shape[0] > layout(tiles, 49, 20, ncol=10)[0].shape[0]
     app = Dashboard(attach=make_run(tmp_path, conditional=True))
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)

@@ -13,7 +13,7 @@ from tui_gan.engine.control import Controls, read_status
 from tui_gan.engine.recorder import run
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.trainer import RunSpec
-from tui_gan.tui.widgets.samples import load_tiles
+from tui_gan.render.tiling import load_tiles
 
 
 def toy_spec(tmp_path: Path, steps: int = 30, **log) -> RunSpec:

@@ -31,6 +31,11 @@ from tui_gan.tui.widgets.quality import QualityPanel
 from tui_gan.tui.widgets.samples import SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
 
+ZOOM_SAYS = {
+    "dense": "small tiles, as many as fit: a collapse shows as repeats",
+    "half": "tiles at half size",
+    "full": "every pixel: fewer samples",
+}
 REFRESH_S = 0.25  # screen refresh period, whatever the training speed
 POLL_S = 0.2  # how often the watcher looks at the runs' files
 START_WAIT_S = 300  # a picker's new run must start within this
@@ -63,6 +68,15 @@ class Said(Message):
 
 
 @dataclass
+class ReportWritten(Message):
+    """`tui-gan report` on the run on screen has finished."""
+
+    run_dir: Path
+    ok: bool
+    line: str
+
+
+@dataclass
 class ProcessExited(Message):
     """A training process this dashboard started has exited."""
 
@@ -80,7 +94,6 @@ class Dashboard(App):
     ClassPanel { height: 12; min-height: 3; }
     ClassPanel.alarm, DiscPanel.alarm { border: heavy $error; border-title-color: $error; }
     #samples, ToyPanel { height: 1fr; }
-    QualityPanel { height: 4; }
     .hidden { display: none; }
     """
     TITLE = "tui-gan"
@@ -92,6 +105,8 @@ class Dashboard(App):
         # In `?` rather than the footer, which has room for the steering keys only at 80 columns.
         Binding("i", "interp", "latent walks", show=False),
         Binding("w", "wide", "wide samples", show=False),
+        Binding("z", "zoom", "zoom samples", show=False),
+        Binding("r", "report", "write report", show=False),
         Binding("d", "detach", "detach"),
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
@@ -366,6 +381,54 @@ class Dashboard(App):
 
     def action_flip(self) -> None:
         self.say(f"showing {self.query_one('#samples').toggle()}")
+
+    def action_zoom(self) -> None:
+        """Samples at another size: dense (most on screen), half, or full resolution."""
+        if self.view is not None and self.view.is_toy:
+            self.say("a 1-D run has no sample grid to zoom")
+            return
+        samples = self.query_one("#samples")
+        if not hasattr(samples, "next_zoom"):  # real pixels: the whole grid is on screen
+            self.say("samples are drawn in real pixels: the whole grid is on screen")
+            return
+        zoom = samples.next_zoom()
+        self.say(f"samples zoom: {zoom} ({ZOOM_SAYS[zoom]})")
+
+    def action_report(self) -> None:
+        """Write the figures and report.md of the run on screen (tui-gan report), in the
+        background: the screen stays live, and the log says where they went."""
+        if self.run_dir is None:
+            self.say("no run on screen to report")
+            return
+        if any(w.group == "report" and w.is_running for w in self.workers):
+            self.say("a report is already being written…")
+            return
+        self.say(f"writing the report of {display_path(self.run_dir)}…")
+        self._write_report(self.run_dir)
+
+    @work(thread=True, group="report")
+    def _write_report(self, run_dir: Path) -> None:
+        from tui_gan.launch import write_report
+
+        ok, line = write_report(run_dir)
+        self.post_message(ReportWritten(run_dir, ok, line))
+
+    def on_report_written(self, message: ReportWritten) -> None:
+        if not message.ok:
+            self.say(f"error: report: {message.line}")
+            return
+        report = message.run_dir / "report"
+        try:
+            figures = sum(1 for p in report.iterdir() if p.suffix == ".png")
+        except OSError:
+            figures = 0
+        # Short, so the path survives an 80-column log; the figures' names are in report.md.
+        self.say(f"report written: {display_path(report / 'report.md')} ({figures} figures)")
+        losses = report / "losses.png"
+        if self.graphics in ("kitty", "sixel") and losses.is_file():
+            from tui_gan.tui.figure import FigureScreen
+
+            self.push_screen(FigureScreen(losses, self.graphics))
 
     def action_wide(self) -> None:
         """The samples (or the 1-D view) across the whole width: a noise-by-class grid's ten

@@ -1,10 +1,10 @@
-"""The help screen: every key and what it does."""
+"""The help screen: every key and what it does, and what the quality numbers mean."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -17,6 +17,16 @@ KEYS = (
         "fixed-noise grid (quality over time) / fresh random samples (diversity); an EBM: "
         "replay buffer / fresh Langevin chains; a VAE also: real | reconstruction pairs",
     ),
+    (
+        "z",
+        "zoom the samples: dense (many small tiles, to catch a collapse), half size, "
+        "full resolution",
+    ),
+    (
+        "r",
+        "report: write the run's figures and report.md to RUN/report (tui-gan report); "
+        "a Kitty or Sixel terminal shows the loss figure",
+    ),
     ("w", "wide: the samples across the whole width (a noise-by-class grid needs it)"),
     ("i", "latent walks: 4 rows walking z0 -> z1 in 8 steps, redrawn at each checkpoint"),
     ("d", "detach: leave the run training and exit; `tui-gan attach RUN_DIR` returns"),
@@ -28,17 +38,21 @@ KEYS = (
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    #help { width: 90%; max-width: 90; height: auto; border: round $accent;
-            background: $surface; padding: 1 2; }
+    #help { width: 90%; max-width: 100; height: auto; max-height: 100%; border: round $accent;
+            background: $surface; padding: 1 2; overflow-y: auto; }
     """
     BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
 
     def compose(self) -> ComposeResult:
-        text = "\n".join(f"[b]{k:>6}[/b]  {what}" for k, what in KEYS)
-        with Vertical(id="help"):
+        from tui_gan.tui.widgets.quality import METRICS
+
+        keys = "\n".join(f"[b]{k:>6}[/b]  {what}" for k, what in KEYS)
+        metrics = "\n".join(f"[b]{name:>9}[/b]  {what}" for name, what in METRICS)
+        with VerticalScroll(id="help"):
             yield Static(
-                "[b]tui-gan keys[/b]\n\n" + text + "\n\nThe run is its own process: "
-                "closing the terminal never stops it."
+                "[b]tui-gan keys[/b]\n\n" + keys + "\n\nThe run is its own process: "
+                "closing the terminal never stops it.\n\n[b]the quality panel[/b] "
+                "(every log.eval_every steps, on n samples)\n\n" + metrics
             )
 
     def action_close(self) -> None:

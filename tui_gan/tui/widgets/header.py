@@ -19,6 +19,9 @@ STATE_STYLE: dict[Observed, str] = {
 }
 
 
+SEP = " │ "
+
+
 def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return "--"
@@ -51,17 +54,30 @@ class RunHeader(Widget):
         if v is None:
             return Text("tui-gan  starting…", style="bold")
         line1 = Text()
-        line1.append("tui-gan ", style="bold")
-        line1.append(f"{v.preset}", style="bold cyan")
-        line1.append(f"  data {v.dataset}  device {v.device}  ")
+        line1.append("tui-gan", style="bold")
+        # Labelled fields with a separator: a preset name never runs into the data set's.
+        for label, value, style in (
+            ("preset", v.preset, "bold cyan"),
+            ("data", v.dataset, ""),
+            ("device", v.device, ""),
+        ):
+            line1.append(SEP, style="dim")
+            line1.append(f"{label} ", style="dim")
+            line1.append(str(value), style=style)
+        line1.append(SEP, style="dim")
         line1.append(f" {v.state} ", style=STATE_STYLE.get(v.state, "bold") + " reverse")
-        line1.append(f"  {v.run_dir.name}", style="dim")
+        line1.append(SEP, style="dim")
+        line1.append(f"run {v.run_dir.name}", style="dim")
         total = v.total_steps or 0
         pct = f" {100 * v.step / total:3.0f}%" if total else ""
-        line2 = Text(
-            f"step {v.step}/{total or '?'}{pct}  epoch {v.epoch:.2f}  "
-            f"{v.img_per_s:,.0f} img/s  elapsed {fmt_duration(v.time)}  ETA {fmt_duration(v.eta)}"
+        fields = (
+            f"step {v.step}/{total or '?'}{pct}",
+            f"epoch {v.epoch:.2f}",
+            f"{v.img_per_s:,.0f} img/s",
+            f"elapsed {fmt_duration(v.time)}",
+            f"ETA {fmt_duration(v.eta)}",
         )
+        line2 = Text(SEP.join(fields))
         line1.append("\n")
         line1.append_text(line2)
         line1.no_wrap = True

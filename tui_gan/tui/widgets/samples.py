@@ -2,93 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui_gan.render.halfblock import UPPER_HALF_BLOCK, area_resize, halfblock_cells, make_grid
-from tui_gan.render.images import open_grid
+from tui_gan.render.tiling import ZOOMS, default_zoom, layout, load_tiles
 from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.base import ViewPanel
-
-PAD = 2  # torchvision save_image's default padding between tiles
-MIN_TILE_PX = 12  # below this a digit stops being readable
-
-
-def load_tiles(path: Path, tile: int, nrow: int) -> np.ndarray | None:
-    """Cut a torchvision grid PNG back into N x H x W uint8 tiles (greyscale)."""
-    img = open_grid(path, "L")
-    if img is None:
-        return None
-    grid = np.asarray(img)
-    step = tile + PAD
-    rows, cols = (grid.shape[0] - PAD) // step, min(nrow, (grid.shape[1] - PAD) // step)
-    tiles = [
-        grid[PAD + r * step : PAD + r * step + tile, PAD + c * step : PAD + c * step + tile]
-        for r in range(rows)
-        for c in range(cols)
-    ]
-    return np.stack(tiles) if tiles else None
-
-
-def shrink(tiles: np.ndarray, factor: int) -> np.ndarray:
-    """Each N x H x W tile box-filtered down by an integer factor (a ragged edge is cut)."""
-    if factor <= 1:
-        return tiles
-    _, h, w = tiles.shape
-    h2, w2 = h // factor, w // factor
-    cut = tiles[:, : h2 * factor, : w2 * factor].transpose(1, 2, 0).astype(np.float32)
-    return area_resize(cut, h2, w2).transpose(2, 0, 1).round().astype(np.uint8)
-
-
-def layout(tiles: np.ndarray, width: int, height_cells: int, ncol: int | None = None) -> np.ndarray:
-    """As many tiles as fit at a readable size, tiled into one HxWx3 image; with `ncol`, whole
-    rows of that many tiles (a strip keeps its steps together), shrunk until a row fits."""
-    n, size = tiles.shape[0], tiles.shape[1]
-    height_px = 2 * height_cells
-    if ncol:
-        ncol = min(ncol, n)
-        factor = 1
-        while ncol * (size // factor + 1) > width + 1 and size // factor > 1:
-            factor += 1
-        small = shrink(tiles, factor)
-        t = small.shape[1]
-        rows = max(1, min(n // ncol, (height_px + 1) // (t + 1)))
-        return make_grid(small[: ncol * rows], ncol=ncol, pad=1)
-
-    def fits(factor: int) -> int:
-        t = size // factor
-        return ((width + 1) // (t + 1)) * ((height_px + 1) // (t + 1))
-
-    # Full size if every tile fits; else shrink while tiles stay readable, for more of them.
-    factor = 1
-    while fits(factor) < n and size // (factor + 1) >= MIN_TILE_PX:
-        factor += 1
-    while fits(factor) == 0 and size // factor > 1:  # tiny panel: shrink until one fits
-        factor += 1
-    small = shrink(tiles, factor)
-    t = small.shape[1]
-    cols = max(1, min(n, (width + 1) // (t + 1)))
-    rows = max(1, min((n + cols - 1) // cols, (height_px + 1) // (t + 1)))
-    return make_grid(small[: cols * rows], ncol=cols, pad=1)
-
-
-def to_strips(img: np.ndarray, width: int) -> list[Strip]:
-    """Half-block rows as Strips, padded to the panel width; built once per image and size."""
-    styles: dict[tuple, Style] = {}
-    strips = []
-    for row in halfblock_cells(img):
-        segments = []
-        for fg, bg in row:
-            style = styles.get((fg, bg))
-            if style is None:
-                style = styles[(fg, bg)] = Style(color=f"rgb{fg}", bgcolor=f"rgb{bg}")
-            segments.append(Segment(UPPER_HALF_BLOCK, style))
-        strips.append(Strip(Segment.simplify(segments)).extend_cell_length(width))
-    return strips
+from tui_gan.tui.widgets.cells import to_strips
 
 
 class SampleModes:
@@ -132,6 +53,9 @@ class SamplePanel(SampleModes, ViewPanel):
     def __init__(self, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
         self.interp = False  # the latest checkpoint's latent walks instead of the samples
+        self.zoom: str | None = None  # None: chosen by the panel's size (tiling.default_zoom)
+        self.shown_zoom = "dense"  # the level drawn last, for the title and `z`
+        self.shown = (0, 0)  # (tiles on screen, tiles in the grid)
         self._key: tuple | None = None
         self._strips: list[Strip] = []
 
@@ -143,6 +67,7 @@ class SamplePanel(SampleModes, ViewPanel):
             self.fresh,
             self.recon,
             self.interp,
+            self.zoom,
         )
 
     def update_view(self, view) -> None:
@@ -161,6 +86,20 @@ class SamplePanel(SampleModes, ViewPanel):
             at = f" @ step {s.step}" if s else ""
             self.border_title = f"samples: {which}{at}  (f toggles)"
         super().update_view(view)
+        self._title_zoom()
+
+    def _title_zoom(self) -> None:
+        on, of = self.shown
+        count = f"{on} of {of}, " if of else ""
+        self.border_subtitle = f"{count}{self.shown_zoom}  (z zooms)"
+
+    def next_zoom(self) -> str:
+        """The next zoom level after the one on screen (dense -> half -> full -> dense)."""
+        self.zoom = ZOOMS[(ZOOMS.index(self.shown_zoom) + 1) % len(ZOOMS)]
+        self.shown_zoom = self.zoom
+        self._title_zoom()
+        self.refresh()
+        return self.zoom
 
     def toggle(self) -> str:
         """The next view of the `f` cycle; returns its name."""
@@ -193,16 +132,22 @@ class SamplePanel(SampleModes, ViewPanel):
             mtime = path.stat().st_mtime_ns
         except OSError:
             return self._message(f"{path.name} not found")
-        key = (path, mtime, w, h)
+        key = (path, mtime, w, h, self.zoom)
         if key != self._key:
             tiles = load_tiles(path, v.image_size, nrow)
             if tiles is None:
                 return self._message(f"cannot read {path.name}")
+            zoom = self.zoom or default_zoom(tiles.shape[1], len(tiles), w, h)
             # Latent walks and a conditional run's noise-by-class grid keep their columns
             # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
             ncol = nrow if self.interp or self.recon or v.conditional else None
-            self._strips = to_strips(layout(tiles, w, h, ncol), w)
+            img, shown = layout(tiles, w, h, zoom, ncol)
+            self._strips = to_strips(img, w, centre=True)
             self._key = key
+            if (zoom, (shown, len(tiles))) != (self.shown_zoom, self.shown):
+                self.shown_zoom, self.shown = zoom, (shown, len(tiles))
+                # Set after this paint: a border changed while it is drawn is not redrawn.
+                self.call_later(self._title_zoom)
         return self._strips
 
     def render_line(self, y: int) -> Strip:

@@ -1,16 +1,29 @@
-"""The 1-D picture: real and generated histograms and D(x) over the same x axis."""
+"""The 1-D picture as in the seed: real and G histograms overlaid, D(x) as a line over them."""
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
 
-from tui_gan.render.spark import bars
+from tui_gan.render import plot1d
 from tui_gan.tui.widgets.base import ViewPanel
+from tui_gan.tui.widgets.cells import to_strips
+
+AXIS_W = 6  # the D(x) scale on the right: " 1.00 " wide
+
+
+def _rgb(colour: tuple[int, int, int]) -> str:
+    return f"rgb({colour[0]},{colour[1]},{colour[2]})"
 
 
 class ToyPanel(ViewPanel):
+    """Drawn line by line from Strips built once per snapshot and size."""
+
     def __init__(self, **kwargs):
         super().__init__("1-D: real vs generated, D(x)", **kwargs)
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
 
     def signature(self, view):
         return (view.run_dir, view.toy and view.toy.step)
@@ -18,29 +31,53 @@ class ToyPanel(ViewPanel):
     def update_view(self, view) -> None:
         if view.toy:
             g = " (EMA G)" if view.toy.generator == "ema" else ""
-            self.border_title = f"1-D @ step {view.toy.step}: real vs generated{g}, D(x)"
+            self.border_title = f"1-D @ step {view.toy.step}{g}"
         super().update_view(view)
 
-    def render(self) -> Text:
-        out = Text(no_wrap=True, overflow="crop")
+    def strips(self) -> list[Strip]:
         v = self.view
         t = v.toy if v else None
-        if not t:
-            return Text("no histograms yet", style="dim")
+        if v is None or t is None:
+            return [Strip([Segment("no histograms yet", Style(dim=True))])]
         w, h = self.content_size.width, self.content_size.height
-        chart_w = max(1, w - 9)
-        rows = max(1, (h - 2) // 3)
-        top = max(max(t.real_hist), max(t.fake_hist), 1e-9)  # one scale for both
-        charts = (
-            ("real", t.real_hist, 0.0, top, "cyan"),
-            ("G(z)", t.fake_hist, 0.0, top, "yellow"),
-            ("D(x)", t.d_curve, 0.0, 1.0, "magenta"),
-        )
-        for label, values, lo, hi, style in charts:
-            for i, row in enumerate(bars(values, chart_w, rows, lo, hi)):
-                out.append(f"{label if i == 0 else '':<8} ", style="bold")
-                out.append(row + "\n", style=style)
-        lo_x, hi_x = t.bin_edges[0], t.bin_edges[-1]
-        axis = f"{lo_x:<+.2f}".ljust(chart_w - 6) + f"{hi_x:+.2f}"
-        out.append(" " * 9 + axis, style="dim")
-        return out
+        key = (t.step, v.run_dir, w, h, v.probabilities)
+        if key != self._key:
+            self._strips = self._draw(t, w, h, v.probabilities)
+            self._key = key
+        return self._strips
+
+    def _draw(self, t, w: int, h: int, probabilities: bool) -> list[Strip]:
+        plot_w, plot_h = max(1, w - AXIS_W), max(1, h - 2)  # a legend line above, ticks below
+        d_lo, d_hi = plot1d.d_range(t.d_curve, probabilities)
+        img = plot1d.canvas(
+            t.bin_edges, t.real_hist, t.fake_hist, t.x_grid, t.d_curve,
+            plot_w, 2 * plot_h, d_lo, d_hi,
+        )  # fmt: skip
+        legend = Strip(
+            [
+                Segment("■ ", Style(color=_rgb(plot1d.REAL))),
+                Segment("real  "),
+                Segment("■ ", Style(color=_rgb(plot1d.FAKE))),
+                Segment("G(z)  "),
+                Segment("■ ", Style(color=_rgb(plot1d.BOTH))),
+                Segment("both  "),
+                Segment("─ ", Style(color=_rgb(plot1d.D_LINE))),
+                Segment("D(x)" + ("  ┈ 0.5" if probabilities else " (raw score)")),
+            ]
+        ).crop(0, w)
+        # D's scale on the right, at the rows of its top, middle and bottom.
+        labels = {
+            int(plot1d.row_of(d, d_lo, d_hi, 2 * plot_h)) // 2: d
+            for d in (d_hi, (d_lo + d_hi) / 2, d_lo)
+        }
+        dim = Style(dim=True)
+        rows = []
+        for y, strip in enumerate(to_strips(img, plot_w)):
+            label = f" {labels[y]:<5.2f}"[:AXIS_W] if y in labels else ""
+            rows.append(Strip.join([strip, Strip([Segment(label, dim)])]))
+        axis = plot1d.axis_line(t.bin_edges[0], t.bin_edges[-1], plot_w)
+        return [legend, *rows, Strip([Segment(axis, dim)])]
+
+    def render_line(self, y: int) -> Strip:
+        strips = self.strips()
+        return strips[y] if y < len(strips) else Strip.blank(self.content_size.width)
