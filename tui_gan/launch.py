@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tui_gan.cli.options import TrainArgs
@@ -51,21 +53,30 @@ def last_log_line(run_dir: Path) -> str:
 REPORT_TIMEOUT_S = 300
 
 
-def write_report(run_dir: Path) -> tuple[bool, str]:
+def write_report(run_dir: Path, cancelled: Callable[[], bool] = lambda: False) -> tuple[bool, str]:
     """`tui-gan report RUN_DIR` in a child process (matplotlib stays out of the dashboard,
-    and a crash there cannot take the screen down): whether it worked, and its last line."""
+    and a crash there cannot take the screen down): whether it worked, and its last line.
+    Polled, so a dashboard that quits meanwhile kills it instead of waiting for it."""
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "tui_gan", "report", str(run_dir)],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=REPORT_TIMEOUT_S,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    except subprocess.TimeoutExpired:
-        return False, f"the report took over {REPORT_TIMEOUT_S}s and was stopped"
     except OSError as err:
         return False, f"cannot start tui-gan report: {err}"
-    lines = (done.stdout + done.stderr).strip().splitlines()
-    return done.returncode == 0, lines[-1] if lines else f"exit code {done.returncode}"
+    deadline = time.monotonic() + REPORT_TIMEOUT_S
+    while True:
+        try:
+            out, _ = proc.communicate(timeout=0.25)
+            break
+        except subprocess.TimeoutExpired:
+            if cancelled() or time.monotonic() > deadline:
+                proc.kill()
+                proc.communicate()
+                why = "cancelled" if cancelled() else f"stopped after {REPORT_TIMEOUT_S}s"
+                return False, f"the report was {why}"
+    lines = out.decode(errors="replace").strip().splitlines()
+    return proc.returncode == 0, lines[-1] if lines else f"exit code {proc.returncode}"

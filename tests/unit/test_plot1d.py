@@ -67,6 +67,17 @@ def test_ticks_are_round_numbers_and_labels_never_collide():
     assert plot1d.axis_line(-3.64, 3.64, 80).split() == ["-3", "-2", "-1", "0", "1", "2", "3"]
 
 
+def test_scale_labels_round_to_fit_and_a_flat_huge_curve_keeps_an_axis():
+    assert plot1d.scale_label(0.5, 5) == "0.50"
+    assert plot1d.scale_label(-12962.4, 5) == "-1e4"  # never "-1296", a tenth of the value
+    assert plot1d.scale_label(1e12, 5) == "1e12"
+    assert plot1d.scale_label(123.46, 5) == "123"
+    lo, hi = plot1d.d_range([1e12, 1e12], probabilities=False)
+    assert hi > lo
+    img = picture([0, 0, 0, 0], [0, 0, 0, 0], np.full(50, 1e12), d_lo=1e12, d_hi=1e12)
+    assert not (img == plot1d.D_LINE).all(axis=2).any()  # no axis: no line, no garbage rows
+
+
 def test_degenerate_input_draws_an_empty_picture_not_an_error():
     img = plot1d.canvas([0.0, 0.0], [0.0], [0.0], [0.0], [0.5], 10, 6)
     assert img.shape == (6, 10, 3) and not img.any()

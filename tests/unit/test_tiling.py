@@ -48,6 +48,20 @@ def test_trim_cuts_only_the_frame_every_tile_leaves_empty():
     assert tiling.trim_margin(np.zeros((4, 28, 28), np.uint8)).shape == (4, 28, 28)
 
 
-def test_a_tiny_panel_still_shows_one_tile():
+def test_trim_loses_no_stroke_of_real_digits():
+    from tests.tui.fakerun import digits
+
+    for tiles in (digits(64), np.repeat(digits(2)[1:], 64, axis=0)):  # varied; one repeated
+        trimmed = tiling.trim_margin(tiles)
+        assert trimmed.shape[1] < 28
+        ink = tiles > tiling.INK * tiles.max()
+        kept = trimmed > tiling.INK * tiles.max()
+        assert kept.sum() == ink.sum()
+
+
+def test_a_tiny_panel_still_shows_one_tile_and_none_counts_nothing():
     img, n = tiling.layout(digits_like(), 3, 1, "full")
     assert n == 1 and img.shape[1] <= 3 and img.shape[0] <= 2
+    for w, h in ((0, 10), (10, 0)):
+        img, n = tiling.layout(digits_like(), w, h, "dense")
+        assert n == 0 and img.size == 0

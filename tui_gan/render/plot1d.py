@@ -21,8 +21,20 @@ def d_range(d_curve: Sequence[float], probabilities: bool) -> tuple[float, float
     if probabilities:
         return 0.0, 1.0
     lo, hi = float(min(d_curve)), float(max(d_curve))
-    pad = max(1e-6, 0.05 * (hi - lo))
+    # Relative to the values too: 1e-6 vanishes next to a score of 1e12 (a flat WGAN critic).
+    pad = max(1e-6 * max(1.0, abs(lo), abs(hi)), 0.05 * (hi - lo))
     return lo - pad, hi + pad
+
+
+def scale_label(value: float, width: int) -> str:
+    """A D-axis value in at most `width` characters, rounded, never cut short."""
+
+    def sci(digits: int) -> str:  # 1.3e4 rather than 1.3e+04
+        mantissa, exponent = f"{value:.{digits}e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+
+    plain = [t for t in (f"{value:.2f}", f"{value:.3g}", f"{value:.2g}") if "e" not in t]
+    return next((t for t in (*plain, sci(1), sci(0)) if len(t) <= width), sci(0))
 
 
 def canvas(
@@ -60,10 +72,10 @@ def canvas(
     def y_of(d: float | np.ndarray) -> np.ndarray:
         return row_of(d, d_lo, d_hi, height)
 
-    if d_lo < 0.5 < d_hi:
+    if d_hi > d_lo and d_lo < 0.5 < d_hi:
         img[y_of(0.5), ::2] = LEVEL
     grid = np.asarray(x_grid, np.float64)
-    if len(grid) >= 2:
+    if len(grid) >= 2 and d_hi > d_lo:  # no axis, no line
         ys = y_of(np.interp(x, grid, np.asarray(d_curve, np.float64)))
         for c in range(width):
             # Join each column to the last with a vertical run, so a steep D stays one line.

@@ -13,8 +13,10 @@ from tui_gan.render.images import open_grid
 PAD = 2  # torchvision save_image's default padding between tiles
 ZOOMS = ("dense", "half", "full")  # the `z` cycle
 DENSE_WANTS = 16  # a dense grid shrinks tiles until this many fit, ...
-DENSE_MIN_FRACTION = 4  # ... but never below a quarter of the (trimmed) side
-EMPTY_FRACTION = 0.1  # a border row this much dimmer than the brightest is empty in all tiles
+DENSE_MIN_FRACTION = 4  # ... but not below a quarter of the (trimmed) side, ...
+TIGHT_FRACTION = 5  # ... or a fifth where that is what it takes to show FULL_ENOUGH
+INK = 0.25  # a pixel brighter than this share of the brightest is part of a stroke
+EMPTY = np.zeros((0, 0, 3), np.uint8)  # what a panel with no room draws
 FULL_ENOUGH = 9  # fewer full-size tiles than this on screen: the dense grid is the default
 
 
@@ -43,16 +45,15 @@ def resize_tiles(tiles: np.ndarray, side: int) -> np.ndarray:
 
 
 def trim_margin(tiles: np.ndarray) -> np.ndarray:
-    """Tiles cut to the centred square that holds what any tile draws: an MNIST digit sits in
-    the middle 20x20 of its 28x28, so a dense grid spends its pixels on the strokes."""
-    mean = tiles.astype(np.float32).mean(axis=0)
-    top = float(mean.max())
+    """Tiles cut to the centred square that holds every stroke of every tile: an MNIST digit
+    sits in the middle 20x20 of its 28x28, so a dense grid spends its pixels on the strokes.
+    A row or column is cut only where no tile has ink (a pixel above INK of the brightest)."""
+    ink = tiles.max(axis=0).astype(np.float32)  # H x W: the brightest any tile gets there
+    top = float(ink.max())
     if top <= 0:
         return tiles
-    used_rows = np.flatnonzero(mean.mean(axis=1) >= EMPTY_FRACTION * top)
-    used_cols = np.flatnonzero(mean.mean(axis=0) >= EMPTY_FRACTION * top)
-    if not len(used_rows) or not len(used_cols):
-        return tiles
+    inked = ink > INK * top
+    used_rows, used_cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
     h, w = tiles.shape[1:]
     side = max(used_rows[-1] - used_rows[0], used_cols[-1] - used_cols[0]) + 1
     if side >= min(h, w):
@@ -86,11 +87,20 @@ def tile_side(size: int, n: int, width: int, height_cells: int, zoom: str) -> in
     elif zoom == "half":
         side = max(1, round(size / 2))
     else:
-        # The largest side at which DENSE_WANTS (or all n) tiles fit, down to the floor.
+        # The largest side at which DENSE_WANTS (or all n) tiles fit, down to the floor; on a
+        # small screen a little further, down to TIGHT_FRACTION, for at least FULL_ENOUGH.
         floor = max(1, math.ceil(size / DENSE_MIN_FRACTION))
+        tight = max(1, math.ceil(size / TIGHT_FRACTION))
         want = min(n, DENSE_WANTS)
         side = next(
             (s for s in range(size, floor - 1, -1) if count(s, width, height_cells) >= want),
+            None,
+        ) or next(
+            (
+                s
+                for s in range(floor, tight - 1, -1)
+                if count(s, width, height_cells) >= min(n, FULL_ENOUGH)
+            ),
             floor,
         )
     while count(side, width, height_cells) == 0 and side > 1:  # a tiny panel
@@ -104,19 +114,23 @@ def layout(
     """The tiles at a zoom level, as many as fit, in one HxWx3 image, and how many that is.
     With `ncol`, whole rows of that many tiles (a strip keeps its steps or classes together),
     shrunk until a row fits."""
-    if zoom == "dense":
+    if zoom == "dense" or ncol:
         tiles = trim_margin(tiles)
     n, size = tiles.shape[0], tiles.shape[1]
     side = tile_side(size, n, width, height_cells, zoom)
-    if ncol:
+    if ncol:  # the width sets the side, whatever the zoom: the columns must all fit
         ncol = min(ncol, n)
         while ncol * (side + 1) > width + 1 and side > 1:
             side -= 1
         small = resize_tiles(tiles, side)
+        if not all(fits(side, width, height_cells)):
+            return EMPTY, 0
         rows = max(1, min(n // ncol, fits(side, width, height_cells)[1]))
         return make_grid(small[: ncol * rows], ncol=ncol, pad=1), min(n, ncol * rows)
     small = resize_tiles(tiles, side)
     cols, rows = fits(side, width, height_cells)
-    cols = max(1, min(n, cols))
+    if not cols or not rows:  # no room at all: nothing is drawn
+        return EMPTY, 0
+    cols = min(n, cols)
     rows = max(1, min(math.ceil(n / cols), rows))
     return make_grid(small[: cols * rows], ncol=cols, pad=1), min(n, cols * rows)

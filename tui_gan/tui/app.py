@@ -392,6 +392,9 @@ class Dashboard(App):
             self.say("samples are drawn in real pixels: the whole grid is on screen")
             return
         zoom = samples.next_zoom()
+        if zoom is None:
+            self.say("this grid keeps its columns: the width sets its tiles (w: full width)")
+            return
         self.say(f"samples zoom: {zoom} ({ZOOM_SAYS[zoom]})")
 
     def action_report(self) -> None:
@@ -406,12 +409,17 @@ class Dashboard(App):
         self.say(f"writing the report of {display_path(self.run_dir)}…")
         self._write_report(self.run_dir)
 
-    @work(thread=True, group="report")
+    @work(thread=True, group="report", exit_on_error=False)
     def _write_report(self, run_dir: Path) -> None:
         from tui_gan.launch import write_report
 
-        ok, line = write_report(run_dir)
-        self.post_message(ReportWritten(run_dir, ok, line))
+        worker = get_current_worker()
+        try:
+            ok, line = write_report(run_dir, lambda: worker.is_cancelled)
+        except Exception as err:  # noqa: BLE001 - a report must never close the dashboard
+            ok, line = False, f"{type(err).__name__}: {err}"
+        if not worker.is_cancelled:
+            self.post_message(ReportWritten(run_dir, ok, line))
 
     def on_report_written(self, message: ReportWritten) -> None:
         if not message.ok:

@@ -49,25 +49,32 @@ class RunHeader(Widget):
             self._drawn = sig
             self.refresh()
 
-    def render(self) -> Text:
-        v = self.view
-        if v is None:
-            return Text("tui-gan  starting…", style="bold")
-        line1 = Text()
-        line1.append("tui-gan", style="bold")
-        # Labelled fields with a separator: a preset name never runs into the data set's.
+    @staticmethod
+    def _line1(v: RunView, labels: bool) -> Text:
+        """tui-gan, the state first (it must survive a narrow screen), then labelled fields
+        with a separator, so a preset name never runs into the data set's; the run last."""
+        line = Text()
+        line.append("tui-gan ", style="bold")
+        line.append(f" {v.state} ", style=STATE_STYLE.get(v.state, "bold") + " reverse")
         for label, value, style in (
             ("preset", v.preset, "bold cyan"),
             ("data", v.dataset, ""),
             ("device", v.device, ""),
+            ("run", v.run_dir.name, "dim"),
         ):
-            line1.append(SEP, style="dim")
-            line1.append(f"{label} ", style="dim")
-            line1.append(str(value), style=style)
-        line1.append(SEP, style="dim")
-        line1.append(f" {v.state} ", style=STATE_STYLE.get(v.state, "bold") + " reverse")
-        line1.append(SEP, style="dim")
-        line1.append(f"run {v.run_dir.name}", style="dim")
+            line.append(SEP, style="dim")
+            if labels:
+                line.append(f"{label} ", style="dim")
+            line.append(str(value), style=style)
+        return line
+
+    def render(self) -> Text:
+        v = self.view
+        if v is None:
+            return Text("tui-gan  starting…", style="bold")
+        line1 = self._line1(v, labels=True)
+        if line1.cell_len > self.content_size.width:  # 80 columns: the values alone
+            line1 = self._line1(v, labels=False)
         total = v.total_steps or 0
         pct = f" {100 * v.step / total:3.0f}%" if total else ""
         fields = (

@@ -91,10 +91,22 @@ class SamplePanel(SampleModes, ViewPanel):
     def _title_zoom(self) -> None:
         on, of = self.shown
         count = f"{on} of {of}, " if of else ""
-        self.border_subtitle = f"{count}{self.shown_zoom}  (z zooms)"
+        if self.fixed_columns():
+            self.border_subtitle = f"{count}sized to fit the columns"
+        else:
+            self.border_subtitle = f"{count}{self.shown_zoom}  (z zooms)"
 
-    def next_zoom(self) -> str:
-        """The next zoom level after the one on screen (dense -> half -> full -> dense)."""
+    def fixed_columns(self) -> bool:
+        """Latent walks, reconstructions and a noise-by-class grid keep their columns (steps,
+        pairs, classes): the width sets their tile size, not the zoom."""
+        v = self.view
+        return bool(self.interp or self.recon or (v is not None and v.conditional))
+
+    def next_zoom(self) -> str | None:
+        """The next zoom level after the one on screen (dense -> half -> full -> dense); None
+        for a grid whose columns fix its tile size."""
+        if self.fixed_columns():
+            return None
         self.zoom = ZOOMS[(ZOOMS.index(self.shown_zoom) + 1) % len(ZOOMS)]
         self.shown_zoom = self.zoom
         self._title_zoom()
@@ -115,6 +127,10 @@ class SamplePanel(SampleModes, ViewPanel):
         return self.interp
 
     def _message(self, text: str) -> list[Strip]:
+        self._key = None  # the picture is drawn afresh when it comes back
+        if self.shown != (0, 0):  # no tiles on screen now: the subtitle must not count any
+            self.shown = (0, 0)
+            self.call_later(self._title_zoom)
         return [Strip([Segment(text, Style(dim=True))])]
 
     def strips(self) -> list[Strip]:
@@ -140,7 +156,7 @@ class SamplePanel(SampleModes, ViewPanel):
             zoom = self.zoom or default_zoom(tiles.shape[1], len(tiles), w, h)
             # Latent walks and a conditional run's noise-by-class grid keep their columns
             # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
-            ncol = nrow if self.interp or self.recon or v.conditional else None
+            ncol = nrow if self.fixed_columns() else None
             img, shown = layout(tiles, w, h, zoom, ncol)
             self._strips = to_strips(img, w, centre=True)
             self._key = key

@@ -73,7 +73,7 @@ class ToyPanel(ViewPanel):
         dim = Style(dim=True)
         rows = []
         for y, strip in enumerate(to_strips(img, plot_w)):
-            label = f" {labels[y]:<5.2f}"[:AXIS_W] if y in labels else ""
+            label = " " + plot1d.scale_label(labels[y], AXIS_W - 1) if y in labels else ""
             rows.append(Strip.join([strip, Strip([Segment(label, dim)])]))
         axis = plot1d.axis_line(t.bin_edges[0], t.bin_edges[-1], plot_w)
         return [legend, *rows, Strip([Segment(axis, dim)])]
