@@ -287,6 +287,15 @@ class TrainConfig(_Section):
     """DiffAugment policy for D's inputs, real and fake alike: any of color, translation,
     cutout (Zhao et al. 2020); [] = off. Images only. R1 differentiates through it; the
     wgan-gp penalty is taken at un-augmented points between real and fake."""
+    precision: Annotated[str, _choice("fp32", "bf16", "fp16")] = "fp32"
+    """Autocast G's and D's forward passes: bf16 (Ampere GPUs and later, and CPUs; no
+    scaler needed) or fp16 (with a gradient scaler per network). fp32 is exact and safe."""
+    channels_last: bool = False
+    """Conv nets and their image batches in NHWC memory order: faster convolutions on
+    tensor-core GPUs, especially with bf16/fp16; no effect on an MLP."""
+    compile: Annotated[str, _choice("off", "default", "reduce-overhead")] = "off"
+    """torch.compile G's and D's forward passes (the first steps pay the compile time);
+    reduce-overhead also records CUDA graphs, so small steps stop being launch-bound."""
 
 
 class EbmConfig(_Section):
@@ -398,6 +407,9 @@ class Preset(_Section):
         kind = families.family(self.model.family).kind
         if kind != "gan":
             gan_only = {
+                "train.precision": (self.train.precision, "fp32"),
+                "train.channels_last": (self.train.channels_last, False),
+                "train.compile": (self.train.compile, "off"),
                 "train.d_steps": (self.train.d_steps, 1),
                 "train.augment": (list(self.train.augment), []),
                 "model.ema_decay": (self.model.ema_decay, 0.0),
@@ -448,8 +460,9 @@ def format_error(source: str, err: ValidationError) -> str:
     if kind == "extra_forbidden":
         return f"{source}: {loc}: unknown key (got {_fmt_value(e['input'])})"
     if kind == "expected":
-        where = f"{loc}: " if loc else ""
-        return f"{source}: {where}expected {e['msg']}, got {_fmt_value(e['input'])}"
+        if not loc:  # a rule across fields: its message names them and what they must be
+            return f"{source}: expected {e['msg']}"
+        return f"{source}: {loc}: expected {e['msg']}, got {_fmt_value(e['input'])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"{source}: {loc}: expected a table, got {_fmt_value(e['input'])}"
     if kind == "bool_type" or kind == "bool_parsing":

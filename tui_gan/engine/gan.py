@@ -13,14 +13,20 @@ from tui_gan.config import OptimConfig, Preset
 from tui_gan.engine.augment import diff_augment
 from tui_gan.engine.losses import GanLoss
 from tui_gan.engine.models import build_models_checked, num_classes
+from tui_gan.engine.speed import Speed
 from tui_gan.errors import CheckpointError
 
 METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
 
 
-def _adam(params, cfg: OptimConfig) -> torch.optim.Adam:
+def _adam(params, cfg: OptimConfig, fused: bool = False) -> torch.optim.Adam:
     return torch.optim.Adam(
-        params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay
+        params,
+        lr=cfg.lr,
+        betas=cfg.betas,
+        eps=cfg.eps,
+        weight_decay=cfg.weight_decay,
+        fused=fused or None,  # None: PyTorch's default (foreach)
     )
 
 
@@ -38,10 +44,13 @@ class GAN:
         # Conditional families: G(z, y) and D(x, y); 0 classes for the unconditional ones.
         self.num_classes = num_classes(preset)
         self.G, self.D = build_models_checked(preset, channels, device, training)
-        self.G.to(device)
-        self.D.to(device)
-        self.opt_g = _adam(self.G.parameters(), preset.optim.g)
-        self.opt_d = _adam(self.D.parameters(), preset.optim.d)
+        # Precision, memory order and compilation (train.*): one place for every G/D pair.
+        self.speed = Speed.of(preset, device)
+        self.G = self.speed.prepare(self.G.to(device))
+        self.D = self.speed.prepare(self.D.to(device))
+        self._G, self._D = self.speed.forward(self.G), self.speed.forward(self.D)
+        self.opt_g = _adam(self.G.parameters(), preset.optim.g, self.speed.fused_adam)
+        self.opt_d = _adam(self.D.parameters(), preset.optim.d, self.speed.fused_adam)
         lc = preset.loss
         self.loss = GanLoss(lc.kind, lc.label_smoothing, lc.gp_weight, lc.r1_gamma)
         self.r1_every = lc.r1_every
@@ -90,34 +99,43 @@ class GAN:
         `real_batch(k)` is a batch of images, or (images, labels) for a conditional GAN, whose
         fakes are drawn for the real batch's labels (the data's class frequencies, no extra
         random draws)."""
-        G, D, loss = self.G, self.D, self.loss
-        G.train()
-        D.train()
+        # _G and _D: the networks as the step runs them (compiled when train.compile is on).
+        G, D, loss, speed = self._G, self._D, self.loss, self.speed
+        self.G.train()
+        self.D.train()
         for k in range(self.d_steps):
             real, y = real_batch(k) if self.conditional else (real_batch(k), None)
+            real = speed.images(real)
             r1_now = loss.needs_real_grad and self.d_updates % self.r1_every == 0
             if r1_now:
                 real = real.detach().requires_grad_(True)
-            # D and G with the batch's labels bound: the losses and penalties see D(x).
+            # D and G with the batch's labels bound: the losses and penalties see D(x). The
+            # penalties differentiate D twice, which neither torch.compile nor fp16 (its input
+            # gradient is not loss-scaled) can: they run the eager D in full precision.
             Dy = D if y is None else (lambda x, y=y: D(x, y))
+            De = self.D if y is None else (lambda x, y=y: self.D(x, y))
             z = self.sample_z(real.shape[0], generator)
-            fake = G(z) if y is None else G(z, y)
-            real_out = Dy(self._aug(real, generator))
-            fake_out = Dy(self._aug(fake.detach(), generator))
-            loss_d = loss.d_loss(real_out, fake_out)
+            with speed.autocast():
+                fake = G(z) if y is None else G(z, y)
+                if not r1_now:
+                    real_out = Dy(self._aug(real, generator))
+            if r1_now:
+                real_out = De(self._aug(real, generator))
+            with speed.autocast():
+                fake_out = Dy(self._aug(fake.detach(), generator))
+            loss_d = loss.d_loss(real_out.float(), fake_out.float())
             r1_scale = self.r1_every if r1_now else 0
-            penalty = loss.penalty(Dy, real, real_out, fake, generator, r1_scale)
+            penalty = loss.penalty(De, real, real_out, fake, generator, r1_scale)
             self.d_updates += 1
             if penalty is not None:
                 loss_d = loss_d + penalty
             self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.opt_d.step()
+            speed.update("d", loss_d, self.opt_d)
         # G's update scores the last D step's fakes again, through the updated D.
-        loss_g = loss.g_loss(Dy(self._aug(fake, generator)))
+        with speed.autocast():
+            loss_g = loss.g_loss(Dy(self._aug(fake, generator)).float())
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
+        speed.update("g", loss_g, self.opt_g)
         if self.G_ema is not None:
             self._update_ema()
         with torch.no_grad():
@@ -125,8 +143,8 @@ class GAN:
                 [
                     loss_d.detach(),
                     loss_g.detach(),
-                    loss.d_output(real_out.detach()).mean(),
-                    loss.d_output(fake_out.detach()).mean(),
+                    loss.d_output(real_out.detach().float()).mean(),
+                    loss.d_output(fake_out.detach().float()).mean(),
                 ]
             )
 
@@ -233,6 +251,8 @@ class GAN:
             state["ema_updates"] = self.ema_updates
         if self.loss.r1_gamma > 0:
             state["d_updates"] = self.d_updates
+        if self.speed.scalers:
+            state["scalers"] = self.speed.state_dict()
         return state
 
     def load_state_dict(self, state: dict[str, Any], source: str = "checkpoint") -> None:
@@ -249,6 +269,7 @@ class GAN:
             if "opt_g" in state:
                 self.opt_g.load_state_dict(state["opt_g"])
                 self.opt_d.load_state_dict(state["opt_d"])
+            self.speed.load_state_dict(state.get("scalers", {}))
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
             lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
             detail = (lines[1] if len(lines) > 1 else lines[0] if lines else repr(err))[:200]

@@ -132,6 +132,14 @@ class Trainer:
         self.family = family(preset.model.family)
         # GAN, EBM or VAE: whichever the family names (tui_gan/families.py).
         self.gan = self.family.trainable()(preset, channels, self.device)
+        if preset.train.precision == "fp16" and self.device.type == "cpu":
+            yield self._notice(
+                "train.precision fp16 on a CPU is emulated and slow (mnist-dcgan: 19 img/s "
+                "against 333 in bf16 here): use bf16 or fp32 there",
+                "warning",
+            )
+        if preset.train.compile != "off":
+            yield self._notice(f"torch.compile ({preset.train.compile}): the first steps compile")
         if state is None and preset.model.init_g_from:
             yield self._notice(self._init_g(preset.model.init_g_from))
         if not self.toy:
