@@ -47,7 +47,8 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
     cache = tmp_path_factory.mktemp("cache")
     old = os.environ.get("TUI_GAN_CACHE")
     os.environ["TUI_GAN_CACHE"] = str(cache)
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # tests are the CPU path, GPU or not
+    if not os.environ.get("TUI_GAN_TEST_CUDA"):  # tests/gpu asks for the GPU
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # tests are the CPU path, GPU or not
     yield cache
     if old is None:
         os.environ.pop("TUI_GAN_CACHE", None)

@@ -148,7 +148,12 @@ class Trainer:
                 self.data, preset.train.batch_size, seed, self.device, self.gan.conditional
             )
         # The training noise stream; checkpointed, so a resume draws what a straight run would.
-        self.noise_rng = torch.Generator(self.device).manual_seed(seed)
+        # It is reseeded every step from a CPU stream of seeds, and that stream is what a
+        # checkpoint keeps: a CPU generator's state means the same on any machine, while a
+        # CUDA generator's cannot be restored on a CPU (or the other way), so a run moves
+        # between devices and its noise stream goes on from where it was.
+        self.seed_rng = torch.Generator().manual_seed(seed)
+        self.noise_rng = torch.Generator(self.device)
         self.fixed_noise = self.gan.sample_z(
             preset.log.n_samples, torch.Generator(self.device).manual_seed(seed + 1)
         )
@@ -228,15 +233,16 @@ class Trainer:
         if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
             raise ValueError("rng.train_gen is not a generator state")
         try:
-            self.noise_rng.set_state(rng)
+            self.seed_rng.set_state(rng)
         except RuntimeError:
-            if rng.numel() == self.noise_rng.get_state().numel():
+            if rng.numel() == self.seed_rng.get_state().numel():
                 raise ValueError("rng.train_gen is damaged") from None  # same kind, bad bytes
-            # Saved on another kind of device: its generator state has another size.
-            self.noise_rng.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
+            # Saved by tui-gan before 0.13 on a GPU: the state of a CUDA generator, which a
+            # CPU generator cannot take.
+            self.seed_rng.manual_seed(self.preset.train.seed * 1_000_003 + self.step)
             self.resume_note = (
-                "resumed on a different device: the noise stream is reseeded, so this run "
-                "no longer repeats a straight run step for step"
+                "resumed from an older checkpoint saved on a different device: the noise "
+                "stream is reseeded, so this run no longer repeats a straight run step for step"
             )
         set_rng_state(state["rng"])
         self.acc = acc.to(self.device, torch.float32)
@@ -265,6 +271,8 @@ class Trainer:
                 last_log_t, last_log_step = time.perf_counter(), self.step
                 continue
             base = self.step * d_steps
+            # Host-side only (a CPU draw, a generator's seed set): no device sync.
+            self.noise_rng.manual_seed(int(torch.randint(2**62, (1,), generator=self.seed_rng)))
             self.acc += self.gan.step(lambda k, b=base: self.batches.batch(b + k), self.noise_rng)
             self.acc_n += 1
             self.step += 1
@@ -522,7 +530,7 @@ class Trainer:
             "elapsed": self.elapsed(),
             "preset": self.preset.model_dump(mode="json"),
             "fixed_noise": self.fixed_noise.cpu(),
-            "rng": {**rng_state(), "train_gen": self.noise_rng.get_state()},
+            "rng": {**rng_state(), "train_gen": self.seed_rng.get_state()},
             "metrics_acc": self.acc.cpu(),
             "metrics_acc_n": self.acc_n,
         }

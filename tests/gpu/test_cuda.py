@@ -1,0 +1,100 @@
+"""The CUDA path, run on a machine with a GPU: TUI_GAN_TEST_CUDA=1 pytest tests/gpu.
+
+The rest of the suite hides GPUs (tests are the CPU path); these are skipped without one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tui_gan.engine import events as ev
+from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.recorder import run
+from tui_gan.engine.trainer import RunSpec
+from tui_gan.presets import load_preset
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+
+def spec(tmp_path: Path, device: str, steps: int, *extra: str) -> RunSpec:
+    preset = load_preset(
+        "mnist-dcgan",
+        (
+            f"train.steps={steps}",
+            f'train.device="{device}"',
+            "log.log_every=5",
+            "log.sample_every=0",
+            "log.eval_every=0",
+            "log.checkpoint_every=0",
+            *extra,
+        ),
+    )
+    return RunSpec(preset, tmp_path / "run", classifier_dir=tmp_path / "classifiers")
+
+
+def steps_of(events) -> list[ev.StepMetrics]:
+    return [e for e in events if isinstance(e, ev.StepMetrics)]
+
+
+def resume(tmp_path: Path, device: str, steps: int) -> list[ev.Event]:
+    s = spec(tmp_path, device, steps)
+    state = load_run_checkpoint(s.run_dir / "last.pt")
+    return list(run(RunSpec(s.preset, s.run_dir, s.run_dir / "last.pt", resume_state=state,
+                            classifier_dir=s.classifier_dir)))  # fmt: skip
+
+
+def test_a_cuda_run_moves_to_the_cpu_and_back(tmp_path: Path):
+    first = list(run(spec(tmp_path, "cuda", 10)))
+    assert first[0].device.startswith("cuda")  # type: ignore[union-attr]
+    on_cpu = resume(tmp_path, "cpu", 20)
+    back = resume(tmp_path, "cuda", 30)
+    for events in (on_cpu, back):
+        notes = [e.message for e in events if isinstance(e, ev.Notice)]
+        assert not any("device" in n for n in notes), notes
+        assert isinstance(events[-1], ev.Finished) and events[-1].state == "finished"
+    assert steps_of(back)[-1].step == 30
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+@pytest.mark.parametrize("compile_mode", ["off", "reduce-overhead"])
+def test_every_speed_setting_trains_on_cuda(tmp_path: Path, precision, compile_mode):
+    extra = (f'train.precision="{precision}"', f'train.compile="{compile_mode}"',
+             "train.channels_last=true")  # fmt: skip
+    events = list(run(spec(tmp_path, "cuda", 20, *extra)))
+    assert isinstance(events[-1], ev.Finished) and events[-1].state == "finished"
+    last = steps_of(events)[-1]
+    assert all(torch.isfinite(torch.tensor([last.loss_d, last.loss_g])))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_no_host_sync_in_a_training_step(precision):
+    """The trainer's step as it runs it (the seed drawn on the CPU, the batch cut on the
+    GPU, G and D updated, the metrics added on the device) under
+    torch.cuda.set_sync_debug_mode("error"): any .item(), .tolist() or blocking copy raises."""
+    from tui_gan.engine.data import BatchSource, load_images
+    from tui_gan.engine.gan import GAN
+
+    device = torch.device("cuda")
+    preset = load_preset("mnist-dcgan", (f'train.precision="{precision}"',))
+    gan = GAN(preset, 1, device)
+    batches = BatchSource(load_images(preset), 64, 0, device)
+    seeds, noise = torch.Generator().manual_seed(0), torch.Generator(device)
+    acc = torch.zeros(len(gan.metric_names), device=device)
+
+    def step(i: int) -> None:
+        nonlocal acc
+        noise.manual_seed(int(torch.randint(2**62, (1,), generator=seeds)))
+        acc += gan.step(lambda k: batches.batch(i + k), noise)
+
+    for i in range(5):  # warm-up: the epoch's order, cuDNN's autotuning, the allocator
+        step(i)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for i in range(5, 45):
+            step(i)
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert torch.isfinite(acc).all()
