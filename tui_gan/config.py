@@ -293,6 +293,9 @@ class TrainConfig(_Section):
     channels_last: bool = False
     """Conv nets and their image batches in NHWC memory order: faster convolutions on
     tensor-core GPUs, especially with bf16/fp16; no effect on an MLP."""
+    sync_batchnorm: bool = False
+    """Several GPUs (torchrun): BatchNorm statistics over the global batch rather than each
+    GPU's share (SyncBatchNorm; CUDA only). Costs a collective per BatchNorm layer."""
     compile: Annotated[str, _choice("off", "default", "reduce-overhead")] = "off"
     """torch.compile G's and D's forward passes (the first steps pay the compile time);
     reduce-overhead also records CUDA graphs, so small steps stop being launch-bound."""
@@ -410,6 +413,7 @@ class Preset(_Section):
                 "train.precision": (self.train.precision, "fp32"),
                 "train.channels_last": (self.train.channels_last, False),
                 "train.compile": (self.train.compile, "off"),
+                "train.sync_batchnorm": (self.train.sync_batchnorm, False),
                 "train.d_steps": (self.train.d_steps, 1),
                 "train.augment": (list(self.train.augment), []),
                 "model.ema_decay": (self.model.ema_decay, 0.0),

@@ -126,6 +126,15 @@ def train(
             help="Also write TensorBoard event files here (= --set log.tensorboard=DIR).",
         ),
     ] = None,
+    gpus: Annotated[
+        int | None,
+        typer.Option(
+            "--gpus",
+            min=1,
+            help="Train one run on N GPUs (DistributedDataParallel): starts torchrun for you. "
+            "With --device cpu: N CPU processes (gloo).",
+        ),
+    ] = None,
 ) -> None:
     """Train headless: a progress bar on a terminal, plain lines in a log."""
     from tui_gan.cli.train import run_train
@@ -133,6 +142,10 @@ def train(
     if tensorboard is not None:
         set_ = [*(set_ or []), f'log.tensorboard="{tensorboard}"']
     args = _train_args(preset, steps, epochs, set_, out, name, resume, device, seed)
+    if gpus is not None and gpus > 1:
+        from tui_gan.cli.torchrun import run_torchrun
+
+        raise typer.Exit(run_torchrun(args, gpus))
     raise typer.Exit(run_train(args))
 
 

@@ -17,7 +17,7 @@ from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_s
 from tui_gan.engine.recorder import run
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.state import LIVE_STATES
-from tui_gan.engine.trainer import RunSpec
+from tui_gan.engine.trainer import RunSpec, Trainer
 from tui_gan.errors import EXIT_INTERRUPTED, UsageError
 
 
@@ -38,6 +38,39 @@ def resolve_run(args: TrainArgs) -> RunSpec:
 
 def run_train(args: TrainArgs) -> int:
     spec = resolve_run(args)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun: one of N ranks
+        return run_rank(spec)
+    return run_main(spec)
+
+
+def run_rank(spec: RunSpec) -> int:
+    """One process of a torchrun run. Rank 0 is the run as one process would be (the run
+    directory, its lock, status, controls); the others train beside it and write nothing."""
+    from dataclasses import replace
+
+    from tui_gan.engine.dist import from_env
+
+    d = from_env(spec.device or spec.preset.train.device)
+    try:
+        # A new run's name holds the time it started: each rank made its own, rank 0's wins.
+        run_dir = d.broadcast(spec.run_dir)
+        spec = replace(spec, run_dir=run_dir, dist=d)
+        if d.main:
+            return run_main(spec)
+        # Ctrl-C reaches every process on the terminal: rank 0 alone acts on it, and the
+        # others stop with it at the step its broadcast names, having saved together.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = 0
+        for event in Trainer(spec, Controls()).run():
+            if isinstance(event, ev.Failed):
+                print(f"tui-gan (rank {d.rank}): {event.error}", file=sys.stderr, flush=True)
+                code = event.exit_code
+        return code
+    finally:
+        d.close()
+
+
+def run_main(spec: RunSpec) -> int:
     controls = Controls()
     restore = _install_signal_handlers(controls, spec.run_dir)
     spec.run_dir.mkdir(parents=True, exist_ok=True)

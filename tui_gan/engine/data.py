@@ -197,9 +197,15 @@ class BatchSource:
         seed: int,
         device: torch.device,
         labels: bool = False,
+        rank: int = 0,
+        world: int = 1,
     ):
-        """`labels`: batch() returns (images, labels), for a conditional GAN."""
+        """`labels`: batch() returns (images, labels), for a conditional GAN. `rank` of
+        `world` processes (torchrun): batch_size is the global batch, and batch() returns
+        this rank's slice of it, so N ranks together see the batch one process would."""
         self.data, self.batch_size, self.seed, self.device = data, batch_size, seed, device
+        self.rank, self.world = rank, world
+        self.local = batch_size // world
         if labels and (data.images is None or data.labels is None):
             raise DataError(f"{data.name}: a conditional GAN needs labelled images")
         n = len(data)
@@ -234,7 +240,8 @@ class BatchSource:
     def batch(self, index: int) -> Tensor | tuple[Tensor, Tensor]:
         epoch, pos = divmod(index, self.steps_per_epoch)
         if self._images is not None:
-            idx = self._order(epoch)[pos * self.batch_size : (pos + 1) * self.batch_size]
+            start = pos * self.batch_size + self.rank * self.local
+            idx = self._order(epoch)[start : start + self.local]
             x = to_unit_range(self._images.index_select(0, idx).to(self.device, non_blocking=True))
             if self._labels is None:
                 return x
@@ -245,13 +252,20 @@ class BatchSource:
         if self._loader_iter is None or self._loader_next != index_key(epoch, pos):
             perm = self._order(epoch)
             start = pos * self.batch_size
-            subset = perm[start : self.steps_per_epoch * self.batch_size].tolist()
+            # This rank's slice of every global batch from here to the epoch's end.
+            subset = [
+                i
+                for b in range(start, self.steps_per_epoch * self.batch_size, self.batch_size)
+                for i in perm[
+                    b + self.rank * self.local : b + (self.rank + 1) * self.local
+                ].tolist()
+            ]
             ds = torch.utils.data.Subset(
                 FolderDataset(self.data.files or [], self.data.size), subset
             )
             loader = torch.utils.data.DataLoader(
                 ds,
-                batch_size=self.batch_size,
+                batch_size=self.local,
                 shuffle=False,
                 num_workers=min(4, os.cpu_count() or 1),
                 pin_memory=self.device.type == "cuda",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
@@ -49,6 +50,8 @@ class GAN:
         self.G = self.speed.prepare(self.G.to(device))
         self.D = self.speed.prepare(self.D.to(device))
         self._G, self._D = self.speed.forward(self.G), self.speed.forward(self.D)
+        self._Dg = self._D  # D as G's update runs it: never DDP's (see distribute)
+        self.rank, self.world = 0, 1  # this process's share of each batch (see distribute)
         self.opt_g = _adam(self.G.parameters(), preset.optim.g, self.speed.fused_adam)
         self.opt_d = _adam(self.D.parameters(), preset.optim.d, self.speed.fused_adam)
         lc = preset.loss
@@ -63,6 +66,23 @@ class GAN:
         if self.ema_decay > 0:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
         self.use_ema = True
+
+    def distribute(self, d) -> None:
+        """Train as rank d.rank of d.world (tui_gan.engine.dist): G and D in
+        DistributedDataParallel, each rank drawing the global batch's noise and keeping its
+        slice, so N processes see what one would. G's update runs D's plain module: its
+        gradients there are thrown away, so averaging them over ranks would be wasted work."""
+        from tui_gan.engine.dist import wrap
+
+        self.rank, self.world = d.rank, d.world
+        if not d.on:
+            return
+        if self.preset.train.sync_batchnorm:
+            self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
+        self._G = self.speed.forward(wrap(self.G, d))
+        self._D = self.speed.forward(wrap(self.D, d))
+        self._Dg = self.speed.forward(self.D)
 
     @property
     def sampling_ema(self) -> bool:
@@ -114,9 +134,14 @@ class GAN:
             # gradient is not loss-scaled) can: they run the eager D in full precision.
             Dy = D if y is None else (lambda x, y=y: D(x, y))
             De = self.D if y is None else (lambda x, y=y: self.D(x, y))
-            z = self.sample_z(real.shape[0], generator)
-            with speed.autocast():
+            # The whole (global) batch's noise, this rank's slice: N ranks draw what one would.
+            b = real.shape[0]
+            z = self.sample_z(b * self.world, generator)[self.rank * b : (self.rank + 1) * b]
+            # Only the last D step's fakes go on to G's update: the others need no graph.
+            last = k == self.d_steps - 1
+            with speed.autocast(), contextlib.nullcontext() if last else torch.no_grad():
                 fake = G(z) if y is None else G(z, y)
+            with speed.autocast():
                 if not r1_now:
                     real_out = Dy(self._aug(real, generator))
             if r1_now:
@@ -132,8 +157,9 @@ class GAN:
             self.opt_d.zero_grad(set_to_none=True)
             speed.update("d", loss_d, self.opt_d)
         # G's update scores the last D step's fakes again, through the updated D.
+        Dg = self._Dg if y is None else (lambda x, y=y: self._Dg(x, y))
         with speed.autocast():
-            loss_g = loss.g_loss(Dy(self._aug(fake, generator)).float())
+            loss_g = loss.g_loss(Dg(self._aug(fake, generator)).float())
         self.opt_g.zero_grad(set_to_none=True)
         speed.update("g", loss_g, self.opt_g)
         if self.G_ema is not None:

@@ -58,10 +58,22 @@ TARGETS = {
 class Toy1DSource:
     """Fresh real samples per batch, seeded by (seed, batch index) so resume is exact."""
 
-    def __init__(self, target: Target1D, size: int, batch_size: int, seed: int, device):
+    def __init__(
+        self,
+        target: Target1D,
+        size: int,
+        batch_size: int,
+        seed: int,
+        device,
+        rank: int = 0,
+        world: int = 1,
+    ):
         self.target, self.batch_size, self.seed, self.device = target, batch_size, seed, device
         self.steps_per_epoch = max(1, size // batch_size)
+        self.rank, self.local = rank, batch_size // world
 
     def batch(self, index: int) -> Tensor:
+        """The global batch drawn, this rank's slice kept (torchrun: N ranks see one batch)."""
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
-        return self.target.sample(self.batch_size, g, self.device)
+        whole = self.target.sample(self.batch_size, g, self.device)
+        return whole[self.rank * self.local : (self.rank + 1) * self.local]

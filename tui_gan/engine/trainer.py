@@ -8,7 +8,7 @@ import os
 import time
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +20,9 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import atomic_link, atomic_save, rng_state, set_rng_state
 from tui_gan.engine.control import Controls
 from tui_gan.engine.device import pick_device
+from tui_gan.engine.dist import CONTROL_EVERY, Dist
 from tui_gan.engine.rundir import RunDir
-from tui_gan.errors import CheckpointError, TuiGanError, as_user_error, one_line
+from tui_gan.errors import CheckpointError, TuiGanError, UsageError, as_user_error, one_line
 from tui_gan.families import RATIO_KEY, family
 
 CHECKPOINT_FORMAT = 1
@@ -45,6 +46,7 @@ class RunSpec:
     resume_state: dict[str, Any] | None = None  # that checkpoint, loaded (load_run_checkpoint)
     classifier_dir: Path | None = None  # where class-count classifiers are cached
     device: str | None = None  # overrides preset.train.device
+    dist: Dist = field(default_factory=Dist)  # this process's rank among torchrun's
 
     def __post_init__(self) -> None:
         if self.classifier_dir is None:
@@ -83,12 +85,27 @@ class Trainer:
                 "or free the GPU (nvidia-smi shows who holds it)"
             )
         except Exception as err:  # the UI must survive anything the loop throws
+            if self._peer_gone(err):
+                yield self._failed(
+                    "another training process of this run died (torchrun's log in the run "
+                    "directory says which and why); this one stopped with it"
+                )
+                return
             if isinstance(err, RuntimeError) and "can't allocate memory" in str(err):
                 yield self._failed(_CPU_OOM, exit_code=2)  # torch's CPU allocator
                 return
             yield self._failed(
                 f"{type(err).__name__}: {err}", details=traceback.format_exc().splitlines()
             )
+
+    def _peer_gone(self, err: Exception) -> bool:
+        """A collective failed because another rank is gone (killed, crashed, out of memory):
+        gloo says its connection closed, NCCL that its communicator was aborted."""
+        dist = getattr(self, "dist", None)
+        if dist is None or not dist.on or not isinstance(err, RuntimeError):
+            return False
+        text = str(err)
+        return any(w in text for w in ("Connection closed", "Connection reset", "NCCL", "gloo"))
 
     def _notice(self, message: str, level: Literal["info", "warning"] = "info") -> ev.Notice:
         return ev.Notice(step=self.step, message=message, level=level)
@@ -104,9 +121,17 @@ class Trainer:
         state = spec.resume_state
         preset = spec.preset
         self.preset = preset
-        self.device = pick_device(spec.device or preset.train.device)
+        self.dist = spec.dist
+        self.device = self.dist.device(pick_device(spec.device or preset.train.device))
         self.rd = RunDir(spec.run_dir)
-        self.rd.create()  # the folders for checkpoints and grids (the recorder may have made them)
+        if self.dist.main:  # rank 0 alone writes the run directory
+            self.rd.create()  # folders for checkpoints and grids (the recorder may have made them)
+        world, batch = self.dist.world, preset.train.batch_size
+        if batch % world:
+            raise UsageError(
+                f"train.batch_size {batch} (the global batch) does not split over {world} "
+                f"processes; make it a multiple of {world}"
+            )
 
         seed = preset.train.seed
         torch.manual_seed(seed)
@@ -118,7 +143,7 @@ class Trainer:
 
             self.target = TARGETS[preset.data.target]
             self.batches: Any = Toy1DSource(
-                self.target, preset.data.size, preset.train.batch_size, seed, self.device
+                self.target, preset.data.size, batch, seed, self.device, self.dist.rank, world
             )
             channels, self.num_classes = 1, None
         else:
@@ -130,6 +155,10 @@ class Trainer:
             channels, self.num_classes = self.data.channels, self.data.num_classes
 
         self.family = family(preset.model.family)
+        if self.dist.on and self.family.kind != "gan":
+            raise UsageError(
+                f"{preset.model.family} trains in one process; several (torchrun) are for GANs"
+            )
         # GAN, EBM or VAE: whichever the family names (tui_gan/families.py).
         self.gan = self.family.trainable()(preset, channels, self.device)
         if preset.train.precision == "fp16" and self.device.type == "cpu":
@@ -145,7 +174,7 @@ class Trainer:
         if not self.toy:
             assert self.data is not None
             self.batches = BatchSource(
-                self.data, preset.train.batch_size, seed, self.device, self.gan.conditional
+                self.data, batch, seed, self.device, self.gan.conditional, self.dist.rank, world
             )
         # The training noise stream; checkpointed, so a resume draws what a straight run would.
         # It is reseeded every step from a CPU stream of seeds, and that stream is what a
@@ -167,8 +196,15 @@ class Trainer:
             if self.resume_note:
                 yield self._notice(self.resume_note, "warning")
         self.classifier = None
-        if self.num_classes and self.data is not None and self.data.images is not None:
+        main = self.dist.main  # only rank 0 samples, so only it counts classes
+        if main and self.num_classes and self.data is not None and self.data.images is not None:
             yield from self._load_classifier()
+        self.gan.distribute(self.dist)
+        if self.dist.on:
+            yield self._notice(
+                f"{world} processes x {batch // world} = the global batch of {batch} "
+                f"(train.batch_size); the learning rates are the preset's, not scaled"
+            )
         yield ev.RunStarted(
             step=self.step,
             total_steps=self.total,
@@ -263,10 +299,10 @@ class Trainer:
         last_sampled = last_saved = last_eval = -1
 
         while self.step < self.total:
-            c.poll()  # a remote request announced by a signal is read here, not in the handler
-            if c.stop.is_set():
+            stop, pause, save = self._controls()
+            if stop:
                 break
-            if c.pause.is_set():
+            if pause:
                 yield from self._paused()
                 last_log_t, last_log_step = time.perf_counter(), self.step
                 continue
@@ -289,15 +325,17 @@ class Trainer:
             if log.eval_every and self.step % log.eval_every == 0:
                 yield from self._evaluate()
                 last_eval = self.step
-            if (log.checkpoint_every and self.step % log.checkpoint_every == 0) or c.save.is_set():
+            # One process saves as soon as asked; several, at the step rank 0's flags came with.
+            save = save if self.dist.on else c.save.is_set()
+            if (log.checkpoint_every and self.step % log.checkpoint_every == 0) or save:
                 c.save.clear()
-                yield self._checkpoint()
+                yield from self._checkpoint()
                 last_saved = self.step
 
         if last_saved != self.step:
             # Before the partial log below empties the accumulator: a resume then averages
             # the same steps into its next record as a straight run would.
-            yield self._checkpoint()
+            yield from self._checkpoint()
         if self.acc_n:
             now = time.perf_counter()
             yield self._log_step(
@@ -317,16 +355,34 @@ class Trainer:
             checkpoint=self.rd.last.name if self.rd.last.is_file() else None,
         )
 
+    def _controls(self, now: bool = False) -> tuple[bool, bool, bool]:
+        """(stop, pause, save) as every rank must act on them. One process: the requests as
+        they are. Several: rank 0's, broadcast every CONTROL_EVERY steps (or `now`, while
+        paused) over the CPU group, so all ranks stop, pause and save at the same step."""
+        c = self.controls
+        c.poll()  # a remote request announced by a signal is read here, not in the handler
+        flags = [c.stop.is_set(), c.pause.is_set(), c.save.is_set()]
+        if not self.dist.on:
+            return flags[0], flags[1], flags[2]
+        if not now and self.step % CONTROL_EVERY:
+            return False, False, False
+        stop, pause, save = self.dist.sync_flags(flags)
+        if stop and not c.stop.is_set():
+            c.request_stop("stopped")  # a follower: how the run ends is rank 0's to say
+        return stop, pause, save
+
     def _paused(self) -> Iterator[ev.Event]:
         c = self.controls
         yield ev.Paused(step=self.step, time=round(self.elapsed(), 3))
-        while c.pause.is_set() and not c.stop.is_set():
+        while True:
+            stop, pause, save = self._controls(now=True)
+            if stop or not pause:
+                break
             yield from self._rejected()
-            if c.save.is_set():
+            if save:
                 c.save.clear()
-                yield self._checkpoint()
+                yield from self._checkpoint()
             time.sleep(0.05)
-            c.poll()
         yield ev.Resumed(step=self.step, time=round(self.elapsed(), 3))
 
     def _rejected(self) -> Iterator[ev.Event]:
@@ -340,7 +396,9 @@ class Trainer:
         return round(self.step / self.steps_per_epoch, 4)
 
     def _log_step(self, rate: float) -> ev.StepMetrics:
-        # The one host sync per log_every steps: the mean of the accumulated device values.
+        # The one host sync per log_every steps: the mean of the accumulated device values
+        # (over every rank's share of the batch when several processes train).
+        self.dist.mean_(self.acc)
         values = (self.acc / max(self.acc_n, 1)).tolist()
         self.acc.zero_()
         self.acc_n = 0
@@ -399,6 +457,8 @@ class Trainer:
         return torch.Generator(self.device).manual_seed(self.preset.train.seed * 7919 + self.step)
 
     def _sample(self) -> Iterator[ev.Event]:
+        if not self.dist.main:  # rank 0 draws the run's pictures; the others train on
+            return
         if self.toy:
             yield self._toy_snapshot()
             return
@@ -468,6 +528,9 @@ class Trainer:
     def _evaluate(self) -> Iterator[ev.Event]:
         from tui_gan.engine.evaluate import build_context, evaluate
 
+        if not self.dist.main:  # rank 0 evaluates; the others wait at their next collective
+            return
+
         if self.eval_ctx is None:
             assert self.spec.classifier_dir is not None
             self.eval_ctx = build_context(
@@ -515,7 +578,10 @@ class Trainer:
             generator=self.gan.generator,
         )
 
-    def _checkpoint(self) -> ev.CheckpointSaved:
+    def _checkpoint(self) -> Iterator[ev.CheckpointSaved]:
+        # Every rank's window so far, averaged on every rank: a resume loads it on all, and
+        # the next record averages the same values a run that never stopped would.
+        self.dist.mean_(self.acc)
         # Never let a diverged model replace the last good checkpoint (one sync per save).
         if self.acc_n and not bool(torch.isfinite(self.acc).all()):
             raise TuiGanError(
@@ -534,12 +600,14 @@ class Trainer:
             "metrics_acc": self.acc.cpu(),
             "metrics_acc_n": self.acc_n,
         }
+        if not self.dist.main:  # the weights are the same on every rank: rank 0 writes them
+            return
         path = self.rd.ckpt_path(self.step)
         atomic_save(state, path)
         atomic_link(path, self.rd.last)
         self.rd.prune(self.preset.log.keep_checkpoints)
         interp = self._interp_strip()
-        return ev.CheckpointSaved(
+        yield ev.CheckpointSaved(
             step=self.step,
             path=self.rd.relative(path),
             time=round(self.elapsed(), 3),

@@ -1,0 +1,64 @@
+"""`tui-gan train --gpus N`: the same run on N processes through torchrun, with one line
+(not torchrun's pages) when a process dies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tui_gan.cli.options import TrainArgs
+from tui_gan.engine.control import read_status
+from tui_gan.errors import UsageError
+
+LOG = "torchrun.log"  # torchrun's own messages, in the run directory
+
+
+def run_torchrun(args: TrainArgs, n: int) -> int:
+    """Start torchrun on this machine (--standalone: a free port, no rendezvous server) with
+    the run's name fixed first, so every rank writes (rank 0) to the same directory."""
+    if args.device != "cpu":
+        import torch
+
+        have = torch.cuda.device_count()
+        if have < n:
+            raise UsageError(
+                f"--gpus {n}: torch sees {have} GPU(s) here; lower --gpus, or --device cpu "
+                "for N CPU processes"
+            )
+    if not args.resume:
+        args, _ = args.new_run()
+    run_dir = args.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone",
+        f"--nproc-per-node={n}", "-m", "tui_gan", "train", *args.to_argv(),
+    ]  # fmt: skip
+    # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file.
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    with open(run_dir / LOG, "ab") as log:
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            log.write(raw)
+            log.flush()
+            line = raw.decode(errors="replace")
+            if line.startswith("tui-gan"):  # our own one-line errors, from any rank
+                sys.stderr.write(line)
+        code = proc.wait()
+    if code != 0:
+        print(f"tui-gan: {died(run_dir, code)}", file=sys.stderr, flush=True)
+    return code
+
+
+def died(run_dir: Path, code: int) -> str:
+    """One line for a run whose processes did not all finish: where it got, what survives."""
+    status = read_status(run_dir) or {}
+    last = run_dir / "last.pt"
+    kept = f"{last} is intact" if last.is_file() else "no checkpoint was saved"
+    return (
+        f"a training process exited with code {code} at step {status.get('step', '?')} "
+        f"({status.get('error') or 'see ' + str(run_dir / LOG)}); {kept}; continue it with "
+        f"tui-gan train --resume {run_dir}"
+    )
