@@ -63,3 +63,22 @@ async def test_attach_to_junk_files_shows_the_rest(tmp_path: Path):
         assert "status.json is unreadable" in "\n".join(app.query_one("#events").lines)
         assert app.view.loss_d.count > 0
         assert app.return_code is None  # still running: nothing crashed
+
+
+async def test_the_resources_line_shows_the_live_trainers_cpu_and_memory(tmp_path: Path):
+    run = make_run(tmp_path, state="running")
+    trainer = start_fake_trainer(run)
+    try:
+        app = Dashboard(attach=run)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            title = ""
+            for _ in range(40):  # read once a second; the first reading starts the clock
+                await pilot.pause(0.1)
+                title = str(app.query_one("#events").border_title or "")
+                if "CPU" in title:
+                    break
+            assert "CPU" in title and "RSS" in title
+    finally:
+        trainer.kill()
+        trainer.wait()

@@ -36,6 +36,7 @@ ZOOM_SAYS = {
     "half": "tiles at half size",
     "full": "every pixel: fewer samples",
 }
+RESOURCES_S = 1.0  # how often the run's CPU, memory and GPU are read (never by the run)
 REFRESH_S = 0.25  # screen refresh period, whatever the training speed
 POLL_S = 0.2  # how often the watcher looks at the runs' files
 START_WAIT_S = 300  # a picker's new run must start within this
@@ -65,6 +66,14 @@ class Said(Message):
     """A line for the event log from the watcher thread."""
 
     text: str
+
+
+@dataclass
+class ResourcesRead(Message):
+    """The run's process and GPU, read once a second (an empty line: nothing running)."""
+
+    run_dir: Path | None
+    line: str
 
 
 @dataclass
@@ -157,6 +166,7 @@ class Dashboard(App):
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self.refresh_panels)
         self.watch_runs()
+        self.watch_resources()
         if self.launch is not None:
             self.start_run(self.launch)
         elif self.run_dir is not None:
@@ -256,6 +266,34 @@ class Dashboard(App):
                 seen[run_dir] = state
                 self.post_message(StateChanged(run_dir, state, total))
         return tail
+
+    @work(thread=True, exclusive=True, group="resources", exit_on_error=False)
+    def watch_resources(self) -> None:
+        """Once a second, in this process: the shown run's process (its PID in status.json,
+        while it is live) and, for a CUDA run, its GPU through NVML."""
+        from tui_gan.tui.resources import ResourceReader
+
+        worker, reader = get_current_worker(), ResourceReader()
+        while not worker.is_cancelled:
+            run_dir, view = self.run_dir, self.view
+            line = ""
+            if run_dir is not None and view is not None:
+                status = control.read_status(run_dir)
+                # Only a PID proven to be this run's trainer: a stale or forged status.json
+                # must not put a stranger's numbers on the screen.
+                live = (status or {}).get("state") in LIVE_STATES
+                pid = control.verified_pid(run_dir, status) if live else None
+                try:
+                    line = reader.read(pid, view.device)
+                except Exception:  # noqa: BLE001 - a reading is a nicety: never an error
+                    line = ""
+            self.post_message(ResourcesRead(run_dir, line))
+            time.sleep(RESOURCES_S)
+
+    def on_resources_read(self, message: ResourcesRead) -> None:
+        if message.run_dir == self.run_dir:
+            log = self.query_one(EventLog)
+            log.border_title = f" {message.line} " if message.line else None
 
     def on_said(self, message: Said) -> None:
         self.say(message.text)

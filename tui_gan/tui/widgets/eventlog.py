@@ -1,4 +1,5 @@
-"""The event line: checkpoints, preset switches, warnings and errors, newest last."""
+"""The event line: checkpoints, preset switches, warnings and errors, newest last; its top
+border shows what the run's process and GPU use (the app's resources reader)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from textual.widget import Widget
 class EventLog(Widget):
     DEFAULT_CSS = """
     EventLog { height: 3; padding: 0 1; border-top: solid $panel-lighten-2;
-               text-wrap: nowrap; text-overflow: ellipsis; }
+               text-wrap: nowrap; text-overflow: ellipsis;
+               border-title-align: right; border-title-color: $text-muted; }
     """
 
     def __init__(self, **kwargs):
