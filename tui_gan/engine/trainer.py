@@ -123,6 +123,10 @@ class Trainer:
         self.preset = preset
         self.dist = spec.dist
         self.device = self.dist.device(pick_device(spec.device or preset.train.device))
+        if self.device.type == "cpu":
+            from tui_gan.engine.malloc import keep_freed_memory
+
+            keep_freed_memory()
         self.rd = RunDir(spec.run_dir)
         if self.dist.main:  # rank 0 alone writes the run directory
             self.rd.create()  # folders for checkpoints and grids (the recorder may have made them)
