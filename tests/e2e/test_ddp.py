@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO, run_cli
 from tui_gan.engine.checkpoint import load_run_checkpoint
-from tui_gan.engine.control import read_status
+from tui_gan.engine.control import read_status, request
 
 # toy1d-sine: a G and D without BatchNorm, so 2 x 32 is exactly 1 x 64 up to float sums.
 TOY = ("--preset", "toy1d-sine", "--device", "cpu", "--set", "train.batch_size=64",
@@ -78,11 +78,21 @@ def wait_running(run: Path, proc: subprocess.Popen, seconds: float = 60) -> dict
     raise AssertionError(f"not running after {seconds}s: {read_status(run)}")
 
 
-def test_stop_reaches_every_rank_and_the_run_resumes(tmp_path: Path):
+def test_pause_and_stop_reach_every_rank_and_the_run_resumes(tmp_path: Path):
     run = tmp_path / "s"
     proc = start(tmp_path, "s")
     try:
         wait_running(run, proc)
+        # Pause first: every rank holds (rank 0's records stop), then stop while paused.
+        assert request(run, pause=True)
+        for _ in range(300):
+            if (read_status(run) or {}).get("state") == "paused":
+                break
+            time.sleep(0.1)
+        assert read_status(run)["state"] == "paused"
+        held = (run / "metrics.jsonl").read_text()
+        time.sleep(1.0)
+        assert (run / "metrics.jsonl").read_text() == held and proc.poll() is None
         stopped = run_cli("stop", str(run), timeout=120)
         assert stopped.returncode == 0, stopped.stderr
         assert proc.wait(timeout=60) == 0  # both ranks ended, torchrun with them
