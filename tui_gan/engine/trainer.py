@@ -203,8 +203,8 @@ class Trainer:
         main = self.dist.main  # only rank 0 samples, so only it counts classes
         if main and self.num_classes and self.data is not None and self.data.images is not None:
             yield from self._load_classifier()
-        self.gan.distribute(self.dist)
-        if self.dist.on:
+        if self.dist.on:  # a GAN (the other families were refused above)
+            self.gan.distribute(self.dist)
             yield self._notice(
                 f"{world} processes x {batch // world} = the global batch of {batch} "
                 f"(train.batch_size); the learning rates are the preset's, not scaled"
