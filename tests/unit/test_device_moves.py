@@ -49,3 +49,15 @@ def test_an_older_gpu_checkpoint_resumes_on_a_cpu_with_a_note(tmp_path: Path):
     notes = [e.message for e in resumed if isinstance(e, ev.Notice)]
     assert any("older checkpoint saved on a different device" in n for n in notes)
     assert isinstance(resumed[-1], ev.Finished) and resumed[-1].step == 30
+
+
+def test_sync_batchnorm_on_cpu_processes_is_refused_before_any_collective(tmp_path: Path):
+    """SyncBatchNorm is CUDA-only: a CPU run over several processes says so in one line (as
+    rank 0 of 2 here, with no process group: the check comes before any collective)."""
+    from tui_gan.config import validate
+    from tui_gan.engine.dist import Dist
+
+    preset = validate({"train": {"steps": 2, "sync_batchnorm": True, "device": "cpu"}}, "t")
+    spec = RunSpec(preset, tmp_path / "run", dist=Dist(rank=0, world=2))
+    events = list(run(spec))
+    assert isinstance(events[-1], ev.Failed) and "sync_batchnorm needs CUDA" in events[-1].error

@@ -56,9 +56,8 @@ def died(run_dir: Path, code: int) -> str:
     """One line for a run whose processes did not all finish: where it got, what survives."""
     status = read_status(run_dir) or {}
     last = run_dir / "last.pt"
-    kept = f"{last} is intact" if last.is_file() else "no checkpoint was saved"
-    return (
-        f"a training process exited with code {code} at step {status.get('step', '?')} "
-        f"({status.get('error') or 'see ' + str(run_dir / LOG)}); {kept}; continue it with "
-        f"tui-gan train --resume {run_dir}"
-    )
+    why = status.get("error") or f"see {run_dir / LOG}"
+    head = f"a training process exited with code {code} at step {status.get('step', '?')} ({why})"
+    if last.is_file():
+        return f"{head}; {last} is intact; continue it with tui-gan train --resume {run_dir}"
+    return f"{head}; no checkpoint was saved, so start it again"

@@ -130,6 +130,11 @@ class Trainer:
         self.rd = RunDir(spec.run_dir)
         if self.dist.main:  # rank 0 alone writes the run directory
             self.rd.create()  # folders for checkpoints and grids (the recorder may have made them)
+        if preset.train.sync_batchnorm and self.dist.on and self.device.type != "cuda":
+            raise UsageError(
+                "train.sync_batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm); on CPU "
+                "processes set it to false: each keeps its own BatchNorm statistics"
+            )
         world, batch = self.dist.world, preset.train.batch_size
         if batch % world:
             raise UsageError(
