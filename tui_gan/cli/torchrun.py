@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,11 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
                 f"--gpus {n}: torch sees {have} GPU(s) here; lower --gpus, or --device cpu "
                 "for N CPU processes"
             )
-    if not args.resume:
+    if args.resume:
+        from tui_gan.engine.checkpoint import resolve_checkpoint
+
+        resolve_checkpoint(args.resume)  # a typo is one line here, not N ranks' errors
+    else:
         args, _ = args.new_run()
     run_dir = args.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -37,6 +42,9 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
     ]  # fmt: skip
     # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file.
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    # Ctrl-C reaches torchrun (same process group), which passes it on to rank 0: this
+    # process waits for the run to save and end instead of returning while it still writes.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
     with open(run_dir / LOG, "ab") as log:
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)
         assert proc.stderr is not None
@@ -47,6 +55,7 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
             if line.startswith("tui-gan"):  # our own one-line errors, from any rank
                 sys.stderr.write(line)
         code = proc.wait()
+    signal.signal(signal.SIGINT, before)
     if code != 0:
         print(f"tui-gan: {died(run_dir, code)}", file=sys.stderr, flush=True)
     return code

@@ -51,14 +51,16 @@ def run_rank(spec: RunSpec) -> int:
     from tui_gan.engine.dist import from_env
 
     d = from_env(spec.device or spec.preset.train.device)
+    code = 1
     try:
         # A new run's name holds the time it started: each rank made its own, rank 0's wins.
         run_dir = d.broadcast(spec.run_dir)
         spec = replace(spec, run_dir=run_dir, dist=d)
         if d.main:
-            return run_main(spec)
-        # Ctrl-C reaches every process on the terminal: rank 0 alone acts on it, and the
-        # others stop with it at the step its broadcast names, having saved together.
+            code = run_main(spec)
+            return code
+        # Rank 0 alone acts on signals (Ctrl-C, a kill): the others stop with it at the
+        # step its broadcast names, having saved together.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         code = 0
         for event in Trainer(spec, Controls()).run():
@@ -67,7 +69,7 @@ def run_rank(spec: RunSpec) -> int:
                 code = event.exit_code
         return code
     finally:
-        d.close()
+        d.close(together=code in (0, EXIT_INTERRUPTED))
 
 
 def run_main(spec: RunSpec) -> int:

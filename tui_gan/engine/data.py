@@ -231,8 +231,10 @@ class BatchSource:
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._perm = torch.randperm(len(self.data), generator=g)
-            if self._images is not None:
-                self._perm = self._perm.to(self._images.device)
+            if self._images is not None and self._images.device.type == "cuda":
+                # Drawn on the CPU (the same order on any device: resume stays exact), copied
+                # from pinned memory without blocking: no host sync at an epoch boundary.
+                self._perm = self._perm.pin_memory().to(self._images.device, non_blocking=True)
             self._epoch = epoch
         assert self._perm is not None
         return self._perm

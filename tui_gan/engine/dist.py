@@ -13,6 +13,7 @@ import torch
 # A rank that samples, evaluates or saves makes the others wait at their next collective;
 # a long evaluation must not look like a dead peer.
 TIMEOUT = timedelta(minutes=30)
+CLOSE_WAIT = timedelta(minutes=2)  # how long the ranks wait for each other at the end
 CONTROL_EVERY = 8  # steps between the control flags' broadcasts (pause, save, stop)
 
 
@@ -63,9 +64,18 @@ class Dist:
         torch.distributed.broadcast_object_list(box, 0, group=self.ctl)
         return box[0]
 
-    def close(self) -> None:
-        if self.on and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+    def close(self, together: bool = True) -> None:
+        """Leave the process group. After a run that ended normally, first wait for every
+        rank (rank 0 draws its last samples after the others are done): a rank that tears
+        its gloo pairs down while a peer still uses them aborts the peer."""
+        if not (self.on and torch.distributed.is_initialized()):
+            return
+        if together:
+            try:  # bounded: a rank that failed never arrives, and must not hang the others
+                torch.distributed.monitored_barrier(group=self.ctl, timeout=CLOSE_WAIT)
+            except RuntimeError:
+                pass
+        torch.distributed.destroy_process_group()
 
 
 def from_env(device_name: str) -> Dist:
@@ -75,7 +85,8 @@ def from_env(device_name: str) -> Dist:
     if world <= 1:
         return Dist()
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    cuda = device_name in ("cuda", "auto") and torch.cuda.is_available()
+    cuda = device_name.startswith("cuda") or device_name == "auto"
+    cuda = cuda and torch.cuda.is_available()
     if cuda:
         torch.cuda.set_device(local)
     backend = "nccl" if cuda else "gloo"

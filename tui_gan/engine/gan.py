@@ -295,6 +295,11 @@ class GAN:
             if "opt_g" in state:
                 self.opt_g.load_state_dict(state["opt_g"])
                 self.opt_d.load_state_dict(state["opt_d"])
+                # A state dict carries its groups' settings: a CPU-made checkpoint would turn
+                # the fused kernel off on a GPU (and the fp16 scaler would sync each step).
+                for group in (*self.opt_g.param_groups, *self.opt_d.param_groups):
+                    group["fused"] = self.speed.fused_adam or None
+                    group["foreach"] = None
             self.speed.load_state_dict(state.get("scalers", {}))
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
             lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]

@@ -135,6 +135,12 @@ class Trainer:
                 "train.sync_batchnorm needs CUDA GPUs (PyTorch's SyncBatchNorm); on CPU "
                 "processes set it to false: each keeps its own BatchNorm statistics"
             )
+        penalty = preset.loss.kind == "wgan-gp" or preset.loss.r1_gamma > 0
+        if preset.train.sync_batchnorm and self.dist.on and penalty:
+            raise UsageError(
+                "train.sync_batchnorm with a gradient penalty (wgan-gp, r1): SyncBatchNorm "
+                "cannot be differentiated twice; set loss.r1_gamma=0 or sync_batchnorm=false"
+            )
         world, batch = self.dist.world, preset.train.batch_size
         if batch % world:
             raise UsageError(
