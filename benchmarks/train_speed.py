@@ -186,7 +186,7 @@ def project(preset_name: str, device: str, batch: int, warm: int, steps: int, ov
                     if counting:  # a window's steps, and the record's one read-back
                         torch.cuda.set_sync_debug_mode(0)
                         syncs += max(0, sum("synchroniz" in str(w.message) for w in caught) - 1)
-                    if e.step > warm:
+                    if e.step - window >= warm:  # a window wholly past the warm-up
                         rates.append(e.img_per_s)
                     counting = cuda and e.step >= warm
                     if counting:
