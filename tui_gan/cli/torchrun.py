@@ -33,7 +33,13 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
 
         resolve_checkpoint(args.resume)  # a typo is one line here, not N ranks' errors
     else:
-        args, _ = args.new_run()
+        from tui_gan.families import family
+
+        args, preset = args.new_run()
+        if family(preset.model.family).kind != "gan":  # said once here, not once per rank
+            raise UsageError(
+                f"{preset.model.family} trains in one process; --gpus is for the GAN families"
+            )
     run_dir = args.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
