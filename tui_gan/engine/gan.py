@@ -141,11 +141,10 @@ class GAN:
             last = k == self.d_steps - 1
             with speed.autocast(), contextlib.nullcontext() if last else torch.no_grad():
                 fake = G(z) if y is None else G(z, y)
-            with speed.autocast():
-                if not r1_now:
-                    real_out = Dy(self._aug(real, generator))
-            if r1_now:
-                real_out = De(self._aug(real, generator))
+            # R1 differentiates D(real) with respect to real: that forward runs eager, in fp32.
+            D_real, real_ctx = (De, contextlib.nullcontext()) if r1_now else (Dy, speed.autocast())
+            with real_ctx:
+                real_out = D_real(self._aug(real, generator))
             with speed.autocast():
                 fake_out = Dy(self._aug(fake.detach(), generator))
             loss_d = loss.d_loss(real_out.float(), fake_out.float())
