@@ -8,25 +8,54 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tui_gan.cli.options import TrainArgs
+from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, claim
+from tui_gan.engine.safeio import open_regular
+from tui_gan.errors import as_user_error, one_line
+from tui_gan.safewrite import open_append
 
 TRAIN_NICENESS = 5
+LOG_TAIL = 8192
+
+
+def start_trainer(
+    run_dir: Path,
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    log_name: str = TRAIN_LOG,
+    **popen: Any,
+) -> subprocess.Popen:
+    """`python -m tui_gan train ARGV` with its output appended to RUN_DIR/train.log (opened
+    by the safe writer: a planted link there is refused). A new run's folder is claimed here,
+    before anything is written to it, and the claim handed to the trainer (CLAIM_ENV)."""
+    env = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
+    if "--resume" not in argv:
+        env[CLAIM_ENV] = claim(run_dir)
+    try:
+        log = open_append(run_dir / log_name, within=run_dir)
+    except OSError as err:
+        raise as_user_error(err) from None
+    popen.setdefault("stdin", subprocess.DEVNULL)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tui_gan", "train", *argv],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            **popen,
+        )
+    finally:
+        os.close(log)
 
 
 def spawn_train(args: TrainArgs) -> subprocess.Popen:
     """`tui-gan train` in a new session: no SIGHUP from this terminal, output to train.log."""
-    run_dir = args.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "train.log", "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_gan", "train", *args.to_argv()],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    try:
+        proc = start_trainer(args.run_dir, args.to_argv(), start_new_session=True)
+    except OSError as err:  # the folder cannot be made (an unwritable --out)
+        raise as_user_error(err) from None
     _lower_priority(proc.pid)
     return proc
 
@@ -42,12 +71,15 @@ def _lower_priority(pid: int) -> None:
 
 
 def last_log_line(run_dir: Path) -> str:
-    """The last line of train.log: why a run that never started died."""
-    try:
-        lines = (run_dir / "train.log").read_text(errors="replace").strip().splitlines()
-    except FileNotFoundError:
+    """The last line of train.log: why a run that never started died (escaped: it is shown)."""
+    fh = open_regular(run_dir / TRAIN_LOG, follow=False)
+    if fh is None:
         return "the training process exited before writing anything"
-    return lines[-1] if lines else "the training process exited before writing anything"
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(max(0, size - LOG_TAIL))  # the end of a log that may be megabytes long
+        lines = fh.read(LOG_TAIL).decode(errors="replace").strip().splitlines()
+    return one_line(lines[-1]) if lines else "the training process exited before writing anything"
 
 
 REPORT_TIMEOUT_S = 300

@@ -10,15 +10,60 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from tui_gan.errors import EXIT_INTERRUPTED, TuiGanError, as_user_error
+from tui_gan.errors import EXIT_INTERRUPTED, TuiGanError, as_user_error, one_line
+
+try:  # Typer 0.2x carries its own copy of Click; older Typers use Click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 # Nothing here imports torch, torchvision, pydantic or textual at module level:
 # `tui-gan --help` must answer instantly, even on a loaded GPU server.
 
 
+def usage_line(err: click_errors.ClickException) -> str:
+    """Click's usage error as our one line: `--steps: <why>` for a bad value, `stop: <why>`
+    for the rest of a command's usage, no trailing full stop, nothing from outside raw."""
+    message = err.format_message()
+    param = getattr(err, "param", None)
+    opts = getattr(param, "opts", None) if param is not None else None
+    if isinstance(err, click_errors.BadParameter) and opts and not isinstance(
+        err, click_errors.MissingParameter
+    ):
+        hint = next((o for o in opts if o.startswith("--")), opts[0])
+        why = err.message.removeprefix("Value error, ")  # Typer passes pydantic's wording on
+        message = f"{hint}: {why[:1].lower()}{why[1:]}"
+    else:
+        message = message[:1].lower() + message[1:]
+        ctx = getattr(err, "ctx", None)
+        if ctx is not None and ctx.parent is not None and ctx.info_name:
+            message = f"{ctx.info_name}: {message}"  # the command whose usage it was
+    return one_line(message.rstrip(".").strip())
+
+
 class _Commands(TyperGroup):
     """Every command's expected failures become one line on stderr and a defined exit code
     (here, not in main(), so Typer's CliRunner sees what a user sees)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Typer's own usage errors (a range, a missing argument, an unknown option) as the
+        same one line as ours, where Typer would draw a usage block and a box."""
+        if not standalone_mode:  # the caller handles Click's exceptions itself
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click_errors.ClickException as err:
+            if type(err).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as asked
+                err.show()
+            else:
+                print(f"tui-gan: {usage_line(err)}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            print("tui-gan: aborted", file=sys.stderr)
+            sys.exit(1)
+        # Without standalone mode Click returns the exit code of a typer.Exit, else the
+        # command's return value (None from every command here).
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context):
         try:

@@ -21,9 +21,10 @@ def run_dash(args: TrainArgs) -> None:
             raise UsageError(f"--resume {args.resume}: no such run directory or checkpoint")
     else:
         args, _ = args.new_run()
-        # Made here, not by the spawn inside the screen: an --out that cannot hold it is one
-        # line and exit 2 before anything opens.
-        args.run_dir.mkdir(parents=True, exist_ok=True)
+        # --out made here, not by the spawn inside the screen: one that cannot hold the run
+        # is one line and exit 2 before anything opens (the run's own folder is claimed, made
+        # or empty, by the spawn).
+        args.run_dir.parent.mkdir(parents=True, exist_ok=True)
     from tui_gan.tui.app import Dashboard
     from tui_gan.tui.graphics import pick_protocol
 

@@ -103,11 +103,18 @@ def _emit(x, arrays: dict[str, np.ndarray], ncol: int, out: Path | None, what: s
         color = detect_color_mode(os.environ)
         print(render_ansi(grid, width=cols, height_cells=max(4, lines - 2), color=color))
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from tui_gan.safewrite import write_file
+
     if out.suffix.lower() == ".npz":
-        np.savez_compressed(out, **arrays)
+        write_file(out, lambda fh: np.savez_compressed(fh, **arrays))
     else:
         from torchvision.utils import save_image
 
-        save_image(x.cpu(), out, nrow=ncol, normalize=True, value_range=(-1, 1))
+        x = x.cpu()
+        write_file(
+            out,
+            lambda fh: save_image(
+                x, fh, format="png", nrow=ncol, normalize=True, value_range=(-1, 1)
+            ),
+        )
     print(f"wrote {what} to {out}")

@@ -115,11 +115,14 @@ def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
 
 
 def check_free(run_dir: Path) -> None:
-    """A new run may not land on a live run or on a finished one's checkpoints."""
+    """A new run starts only in a folder that does not exist or is empty: never on a live
+    run, a finished one's checkpoints, or another tool's files (the trainer claims it)."""
     from tui_gan.engine.control import run_state
+    from tui_gan.engine.rundir import is_free
     from tui_gan.engine.state import LIVE_STATES
 
     if run_state(run_dir) in LIVE_STATES:
         raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")
-    if (run_dir / "last.pt").exists():
-        raise UsageError(f"{run_dir} already holds a run; continue it with --resume {run_dir}")
+    taken = is_free(run_dir)
+    if taken is not None:
+        raise taken

@@ -16,6 +16,7 @@ from tui_gan.engine.device import pick_device
 from tui_gan.engine.trainer import preset_from_checkpoint
 from tui_gan.errors import UsageError
 from tui_gan.families import family
+from tui_gan.safewrite import write_file
 
 OPTIMIZERS = ("opt", "opt_g", "opt_d")  # what sampling and scoring never need
 
@@ -80,21 +81,25 @@ def run_sample(
         return
     suffix = out.suffix.lower()
     if suffix == ".npz":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out, images=images)
+        write_file(out, lambda fh: np.savez_compressed(fh, images=images))
     elif suffix in (".png", ".jpg", ".jpeg"):
         from torchvision.utils import save_image
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save_image(x, out, nrow=max(1, int(n**0.5)), normalize=True, value_range=(-1, 1))
+        fmt = "jpeg" if suffix in (".jpg", ".jpeg") else "png"
+        nrow = max(1, int(n**0.5))
+        write_file(
+            out,
+            lambda fh: save_image(
+                x, fh, format=fmt, nrow=nrow, normalize=True, value_range=(-1, 1)
+            ),
+        )
     elif suffix == "":
         from PIL import Image
 
-        out.mkdir(parents=True, exist_ok=True)
         for i, img in enumerate(images):
-            Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)).save(
-                out / f"{i:06d}.png"
-            )
+            pic = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
+            # Within the folder named: a planted link among the files is never written through.
+            write_file(out / f"{i:06d}.png", lambda fh, p=pic: p.save(fh, format="PNG"), out)
     else:
         raise UsageError(f"--out {out}: expected FILE.png, FILE.npz or a folder")
     print(f"wrote {n} samples from {which_g(gan)} to {out} (sampling took {took:.1f}s)")
@@ -104,7 +109,7 @@ def _write_1d(values: np.ndarray, out: Path | None) -> None:
     if out is not None:
         if out.suffix.lower() != ".npz":
             raise UsageError(f"--out {out}: a 1-D model writes FILE.npz (its samples)")
-        np.savez_compressed(out, samples=values)
+        write_file(out, lambda fh: np.savez_compressed(fh, samples=values))
         print(f"wrote {len(values)} samples to {out}")
         return
     # A terminal histogram: one bar a row, enough to see the learned shape.

@@ -11,9 +11,11 @@ from pathlib import Path
 
 from tui_gan.cli.options import TrainArgs
 from tui_gan.engine.control import read_status
+from tui_gan.engine.rundir import CLAIM_ENV, TORCHRUN_LOG, claim
 from tui_gan.errors import UsageError
+from tui_gan.safewrite import open_append_file
 
-LOG = "torchrun.log"  # torchrun's own messages, in the run directory
+LOG = TORCHRUN_LOG  # torchrun's own messages, in the run directory
 
 
 def run_torchrun(args: TrainArgs, n: int) -> int:
@@ -41,17 +43,20 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
                 f"{preset.model.family} trains in one process; --gpus is for the GAN families"
             )
     run_dir = args.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    if not args.resume:  # claimed here (made, or empty) and handed to rank 0 through torchrun
+        env[CLAIM_ENV] = claim(run_dir)
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone",
         f"--nproc-per-node={n}", "-m", "tui_gan", "train", *args.to_argv(),
     ]  # fmt: skip
-    # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file.
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file
+    # (appended through the safe writer: a planted link there is refused).
+    log = open_append_file(run_dir / LOG, within=run_dir)
     # Ctrl-C reaches torchrun (same process group), which passes it on to rank 0: this
     # process waits for the run to save and end instead of returning while it still writes.
     before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with open(run_dir / LOG, "ab") as log:
+    with log:
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env=env)
         assert proc.stderr is not None
         for raw in proc.stderr:

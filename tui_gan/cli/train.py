@@ -8,17 +8,19 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tui_gan.cli.options import TrainArgs
-from tui_gan.config import apply_overrides, validate
+from tui_gan.config import apply_overrides, parse_override, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_state
 from tui_gan.engine.recorder import run
-from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, RunDir, check_claim
 from tui_gan.engine.state import LIVE_STATES
 from tui_gan.engine.trainer import RunSpec, Trainer
-from tui_gan.errors import EXIT_INTERRUPTED, UsageError
+from tui_gan.errors import EXIT_INTERRUPTED, UsageError, one_line
+from tui_gan.safewrite import open_append
 
 
 def resolve_run(args: TrainArgs) -> RunSpec:
@@ -29,11 +31,42 @@ def resolve_run(args: TrainArgs) -> RunSpec:
         if run_state(ckpt.parent) in LIVE_STATES:
             raise UsageError(f"{ckpt.parent} is still training; stop it first: tui-gan stop")
         state = load_run_checkpoint(ckpt)
-        raw = apply_overrides(state["preset"], overrides)
+        kept, notes = drop_written_paths(state["preset"], overrides)
+        raw = apply_overrides(kept, overrides)
         preset = validate(raw, f"{ckpt} (preset)", overrides)
-        return RunSpec(preset, ckpt.parent, ckpt, resume_state=state)
+        return RunSpec(preset, ckpt.parent, ckpt, resume_state=state, notes=notes)
     args, preset = args.new_run()
     return RunSpec(preset, args.run_dir)
+
+
+def drop_written_paths(raw: Any, overrides: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+    """A checkpoint's preset may come from someone else (a shared run): the paths it would
+    write to apply only when this command line gives them again; paths only read stay."""
+    if not isinstance(raw, dict):
+        return raw, ()  # validation says what is wrong with it
+    given = {".".join(parse_override(o)[0]) for o in overrides}
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    notes = []
+    log, data = out.get("log"), out.get("data")
+    if isinstance(log, dict) and log.get("tensorboard") and "log.tensorboard" not in given:
+        notes.append(
+            f"not writing TensorBoard events to {one_line(str(log['tensorboard']))} as the "
+            "checkpoint's preset asks: give --tensorboard DIR again to write them"
+        )
+        log["tensorboard"] = ""
+    # The default root ('') is this user's own cache folder: only a named one is a risk.
+    root = data.get("root") if isinstance(data, dict) else None
+    if (
+        root
+        and data.get("download", True) is not False
+        and not given & {"data.root", "data.download"}
+    ):
+        data["download"] = False  # the folder is still read; nothing is fetched into it
+        notes.append(
+            f"not downloading into {one_line(str(root))} as the checkpoint's preset allows: the "
+            "data is read from there; --set data.download=true allows the download again"
+        )
+    return out, tuple(notes)
 
 
 def run_train(args: TrainArgs) -> int:
@@ -73,9 +106,12 @@ def run_rank(spec: RunSpec) -> int:
 
 
 def run_main(spec: RunSpec) -> int:
+    if spec.resume is None:
+        # A new run: in a folder its launcher claimed for it, or one this process claims now
+        # (made, or empty); never over anyone's files. The token is not for our children.
+        check_claim(spec.run_dir, os.environ.pop(CLAIM_ENV, None))
     controls = Controls()
     restore = _install_signal_handlers(controls, spec.run_dir)
-    spec.run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(spec.run_dir)  # held until this process exits: the proof the run is live
     if not lock.acquire():
         raise UsageError(f"{spec.run_dir} is training in another process; stop it first")
@@ -102,8 +138,12 @@ def run_main(spec: RunSpec) -> int:
 
 
 def to_train_log(run_dir: Path) -> None:
-    """Send this process's stdout and stderr to RUN_DIR/train.log from now on."""
-    log = os.open(run_dir / "train.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    """Send this process's stdout and stderr to RUN_DIR/train.log from now on (a planted link
+    there is refused: the output then goes nowhere rather than into someone's file)."""
+    try:
+        log = open_append(run_dir / TRAIN_LOG, within=run_dir)
+    except (OSError, UsageError):
+        log = os.open(os.devnull, os.O_WRONLY)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)

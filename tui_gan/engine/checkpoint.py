@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,59 +10,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from tui_gan.errors import CheckpointError, naming
+from tui_gan.errors import CheckpointError
+from tui_gan.safewrite import link_file, write_file
 
 RUN_KEYS = ("preset", "step")  # and the family's networks: G and D, E, or G and enc
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def atomic_save(obj: dict[str, Any], path: Path, within: Path | None = None) -> None:
+    """torch.save through the one safe writer (tui_gan.safewrite): a temp file beside the
+    target, fsynced, renamed over it; no link followed below `within` (default: its folder).
+    A crash at any point leaves either the old file or the new one, never half of one."""
 
+    def dump(fh) -> None:
+        out = _Writes(fh)
+        try:
+            torch.save(obj, out)
+        except RuntimeError:
+            # torch's zip writer turns a failed write (a full disk) into "unexpected pos";
+            # the OSError underneath is what the user needs to see.
+            if out.error is not None:
+                raise out.error from None
+            raise
 
-def atomic_save(obj: dict[str, Any], path: Path) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over the target.
-
-    A crash at any point leaves either the old file or the new one, never half of one.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            out = _Writes(fh)
-            try:
-                torch.save(obj, out)
-            except RuntimeError:
-                # torch's zip writer turns a failed write (a full disk) into "unexpected pos";
-                # the OSError underneath is what the user needs to see.
-                if out.error is not None:
-                    raise out.error from None
-                raise
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        _discard(tmp)
-        raise naming(err, path) from None  # the real target, not its temp file
-    except BaseException:
-        _discard(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _discard(tmp: Path) -> None:
-    try:
-        tmp.unlink(missing_ok=True)
-    except OSError:  # a read-only folder: nothing was written there anyway
-        pass
+    write_file(Path(path), dump, within=within, durable=True)
 
 
 class _Writes:
@@ -84,16 +52,9 @@ class _Writes:
         return getattr(self.fh, name)  # everything else is the file's own
 
 
-def atomic_link(src: Path, dst: Path) -> None:
+def atomic_link(src: Path, dst: Path, within: Path | None = None) -> None:
     """Make dst the same bytes as src atomically: a hard link where possible, else a copy."""
-    tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-    _fsync_dir(dst.parent)
+    link_file(Path(src), Path(dst), within=within)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Any:

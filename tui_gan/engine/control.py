@@ -16,6 +16,7 @@ from typing import Any
 from tui_gan.engine.safeio import is_count, is_number, read_json_object
 from tui_gan.engine.state import LIVE_STATES, STATES, EndState, Observed, RunState
 from tui_gan.errors import UsageError, from_os_error
+from tui_gan.safewrite import write_file
 
 STATUS = "status.json"
 CONTROL = "control.json"
@@ -32,16 +33,10 @@ SAVE_WRAP = 2**31  # the save counter wraps here, far below any bound a reader c
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        write_file(path, json.dumps(data), within=path.parent)
     except OSError as err:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise from_os_error(err, path) from None  # name the file, not its temp
+        raise from_os_error(err, path) from None  # one line naming the file
 
 
 class Flag:

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from tui_gan.config import Preset
 from tui_gan.errors import DataError
+from tui_gan.safewrite import write_file
 
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "assets" / "mnist5k"
 IDX_FILES = (
@@ -60,12 +61,10 @@ def embedded_mnist_root() -> Path:
     root = cache_dir() / "embedded-mnist5k"
     raw = root / "MNIST" / "raw"
     if not all((raw / name).is_file() for name in IDX_FILES):
-        raw.mkdir(parents=True, exist_ok=True)
         for name in IDX_FILES:
-            tmp = raw / f".{name}.tmp{os.getpid()}"
-            with gzip.open(EMBEDDED_DIR / f"{name}.gz", "rb") as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            os.replace(tmp, raw / name)  # atomic: concurrent runs never read half a file
+            with gzip.open(EMBEDDED_DIR / f"{name}.gz", "rb") as src:
+                # Atomic: concurrent runs never read half a file.
+                write_file(raw / name, lambda dst, src=src: shutil.copyfileobj(src, dst))
     return root
 
 

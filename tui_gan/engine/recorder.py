@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -12,6 +13,11 @@ from tui_gan.engine.events import RUN_FORMAT
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.trainer import RunSpec, Trainer
 from tui_gan.errors import TuiGanError, UsageError, as_user_error
+from tui_gan.safewrite import make_dirs
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
 
 
 class Recorder:
@@ -45,6 +51,8 @@ class Recorder:
             from tui_gan.engine.tensorboard import TensorBoardSink
 
             logdir = Path(spec.preset.log.tensorboard).expanduser()
+            if _inside(logdir, rd.path):  # in the run: made without following a link there
+                make_dirs(logdir, within=rd.path)
             self.tensorboard = TensorBoardSink(logdir, rd.path, spec.resume_step)
 
     def handle(self, event: ev.Event) -> None:

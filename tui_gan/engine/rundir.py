@@ -11,10 +11,14 @@ from typing import Any
 
 from tui_gan.engine.events import REGISTRY, RUN_FORMAT, Event, Failed, Finished, parse_line, to_line
 from tui_gan.engine.safeio import is_count, open_regular, read_json_object
-from tui_gan.errors import naming
+from tui_gan.errors import UsageError, naming
+from tui_gan.safewrite import is_tmp, make_dirs, open_append_file, remove, write_file
 
+TRAIN_LOG = "train.log"  # a launcher sends the trainer's output here (dash, sweeps, SIGHUP)
 CKPT_RE = re.compile(r"^ckpt-(\d{7})\.pt$")
 _ENDS = (Finished.TYPE, Failed.TYPE)
+# Temp files of tui-gan before the one writer: `.NAME.tmpPID` and a grid's `.step-N.tmp.png`.
+_LEGACY_TMP = re.compile(r"^\..+\.tmp(\d+|\.png)$")
 _UNREAD = object()  # format_problem reads run.json itself unless given what was read
 
 
@@ -53,7 +57,8 @@ class RunDir:
         return self.path.parent / "classifiers"
 
     def create(self) -> None:
-        self.samples.mkdir(parents=True, exist_ok=True)
+        """The run folder (where the user named it) and samples/ in it, not through a link."""
+        make_dirs(self.samples, within=self.path)
 
     def ckpt_path(self, step: int) -> Path:
         return self.path / f"ckpt-{step:07d}.pt"
@@ -70,35 +75,30 @@ class RunDir:
 
     def prune(self, keep: int) -> None:
         for old in self.checkpoints()[:-keep]:
-            old.unlink(missing_ok=True)
+            remove(old, within=self.path)
 
     def remove_orphans(self) -> list[Path]:
         """Delete the temp files a killed trainer leaves (a save, a status write, a resume's
         rewrite); call only while holding the run's lock, when no other trainer can be writing.
         A dashboard writes control.json's temp too, so only an old one of those goes."""
-        found = [
-            *self.path.glob(".ckpt-*.pt.tmp*"),
-            *self.path.glob(".last.pt.tmp*"),
-            *self.path.glob(".status.json.tmp*"),
-            self.path / "metrics.tmp",
-            self.path / "preset.tmp",
-            self.path / "run.tmp",
-            *self.samples.glob(".*.tmp.png"),
-        ]
         now = time.time()
-        for p in self.path.glob(".control.json.tmp*"):
-            try:
-                if now - p.lstat().st_mtime > 60:
-                    found.append(p)
-            except OSError:
-                continue
         removed = []
-        for p in found:
+        for folder in (self.path, self.samples):
+            for p in folder.glob(".*"):
+                if not (is_tmp(p.name) or _LEGACY_TMP.match(p.name)):
+                    continue
+                try:
+                    if p.name.startswith(".control.json") and now - p.lstat().st_mtime <= 60:
+                        continue  # a dashboard's request being written now
+                    if remove(p, within=self.path):
+                        removed.append(p)
+                except (OSError, UsageError):  # a folder named like a temp file: not ours
+                    continue
+        for name in ("metrics.tmp", "preset.tmp", "run.tmp"):  # tui-gan 0.13's temp names
             try:
-                if p.is_symlink() or p.is_file():
-                    p.unlink()
-                    removed.append(p)
-            except OSError:
+                if remove(self.path / name, within=self.path):
+                    removed.append(self.path / name)
+            except (OSError, UsageError):
                 continue
         return removed
 
@@ -132,12 +132,7 @@ class RunDir:
         return None
 
     def _replace(self, path: Path, data: str | bytes) -> None:
-        tmp = path.with_suffix(".tmp")
-        try:
-            tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-            os.replace(tmp, path)
-        except OSError as err:
-            raise naming(err, path) from None
+        write_file(path, data, within=self.path)
 
     def truncate_after(self, step: int) -> None:
         """Drop the records past `step` (a resume writes them again; -1: all, a fresh start),
@@ -147,7 +142,7 @@ class RunDir:
         if not self.metrics_path.exists():
             return
         kept = []
-        fh = open_regular(self.metrics_path)
+        fh = open_regular(self.metrics_path, follow=False)
         if fh is not None:
             with fh:
                 for line in fh:
@@ -160,7 +155,7 @@ class RunDir:
         # Line-buffered appends: a reader (attach, runs) always sees whole records.
         try:
             if self._fh is None:
-                self._fh = open(self.metrics_path, "a", buffering=1)
+                self._fh = open_append_file(self.metrics_path, within=self.path, text=True)
             self._fh.write(to_line(event))
         except OSError as err:  # a full disk: say which file, not a bare errno
             raise naming(err, self.metrics_path) from None
@@ -172,3 +167,78 @@ class RunDir:
                 fh.close()
             except OSError:
                 pass  # the write that failed has been reported; a second line says nothing new
+
+
+# --- claiming a folder for a new run ----------------------------------------------------------
+
+CLAIM = ".claim"  # written by whoever took the folder for a new run, with its token
+CLAIM_ENV = "TUI_GAN_CLAIM"  # how a launcher hands its claim to the trainer it starts
+TORCHRUN_LOG = "torchrun.log"
+# What a launcher writes before its trainer starts: the only files a claimed folder may hold.
+_LAUNCHER_FILES = frozenset({CLAIM, TRAIN_LOG, TORCHRUN_LOG})
+
+
+def _taken(run_dir: Path, names: list[str]) -> UsageError:
+    names = sorted(names, key=lambda n: (n.startswith("."), n))  # what the user made first
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    if "last.pt" in names:
+        way = f"continue it with --resume {run_dir}, or pick another --name"
+    else:
+        way = "pick another --name (or --out), or empty the folder yourself"
+    return UsageError(f"{run_dir} is not empty ({shown}): a new run never writes over it; {way}")
+
+
+def claim(run_dir: Path) -> str:
+    """Take a folder for a new run: one that does not exist yet (made now) or is empty; any
+    other is refused in one line, so no one's files are ever cut or replaced. Returns the
+    token that a launcher hands on to the trainer it starts (CLAIM_ENV)."""
+    import secrets
+
+    run_dir = Path(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir()
+    except FileExistsError:
+        if not run_dir.is_dir():
+            raise UsageError(f"{run_dir} exists and is not a folder; pick another --name") from None
+        names = os.listdir(run_dir)
+        if names:
+            raise _taken(run_dir, names) from None
+    token = secrets.token_hex(16)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(run_dir / CLAIM, flags, 0o644)
+    except FileExistsError:  # another launcher took the same empty folder a moment ago
+        raise _taken(run_dir, os.listdir(run_dir)) from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+    return token
+
+
+def check_claim(run_dir: Path, token: str | None) -> None:
+    """In a trainer starting a new run: the folder must be claimed with `token` by the
+    launcher that started it and hold nothing but what launchers write; without a token the
+    trainer claims it itself (a plain `tui-gan train`)."""
+    run_dir = Path(run_dir)
+    if not token:
+        claim(run_dir)
+        return
+    fh = open_regular(run_dir / CLAIM, follow=False)
+    mine = False
+    if fh is not None:
+        with fh:
+            mine = fh.read(100) == token.encode()
+    names = os.listdir(run_dir) if run_dir.is_dir() else []
+    if not mine or set(names) - _LAUNCHER_FILES:
+        raise _taken(run_dir, [n for n in names if n not in _LAUNCHER_FILES] or names)
+
+
+def is_free(run_dir: Path) -> UsageError | None:
+    """Why a new run may not start in `run_dir` (before claiming it), or None."""
+    run_dir = Path(run_dir)
+    if not os.path.lexists(run_dir):
+        return None
+    if not run_dir.is_dir():
+        return UsageError(f"{run_dir} exists and is not a folder; pick another --name")
+    names = os.listdir(run_dir)
+    return _taken(run_dir, names) if names else None

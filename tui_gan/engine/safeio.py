@@ -11,14 +11,18 @@ from typing import IO, Any
 SMALL_FILE = 1 << 20  # status.json, control.json: a few hundred bytes when we wrote them
 
 
-def open_regular(path: Path) -> IO[bytes] | None:
+def open_regular(path: Path, follow: bool = True) -> IO[bytes] | None:
     """The file opened for reading, or None when missing or not a regular file.
 
     O_NONBLOCK so a FIFO planted as metrics.jsonl cannot hang a reader; the fstat then
-    refuses it (and devices such as /dev/zero, which would never end).
+    refuses it (and devices such as /dev/zero, which would never end). `follow=False`: a
+    symlink at the path itself counts as missing (a run's own files are never links).
     """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, flags)
     except OSError:
         return None
     try:

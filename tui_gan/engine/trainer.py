@@ -4,7 +4,6 @@ checkpoints and sample grids, and leaves the records to the recorder."""
 from __future__ import annotations
 
 import math
-import os
 import time
 import traceback
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from tui_gan.engine.dist import CONTROL_EVERY, Dist
 from tui_gan.engine.rundir import RunDir
 from tui_gan.errors import CheckpointError, TuiGanError, UsageError, as_user_error, one_line
 from tui_gan.families import RATIO_KEY, family
+from tui_gan.safewrite import write_file
 
 CHECKPOINT_FORMAT = 1
 _CPU_OOM = (
@@ -47,6 +47,7 @@ class RunSpec:
     classifier_dir: Path | None = None  # where class-count classifiers are cached
     device: str | None = None  # overrides preset.train.device
     dist: Dist = field(default_factory=Dist)  # this process's rank among torchrun's
+    notes: tuple[str, ...] = ()  # warnings found before the loop (e.g. a resume's dropped paths)
 
     def __post_init__(self) -> None:
         if self.classifier_dir is None:
@@ -220,6 +221,8 @@ class Trainer:
                 f"{world} processes x {batch // world} = the global batch of {batch} "
                 f"(train.batch_size); the learning rates are the preset's, not scaled"
             )
+        for note in spec.notes:
+            yield self._notice(note, "warning")
         yield ev.RunStarted(
             step=self.step,
             total_steps=self.total,
@@ -485,9 +488,9 @@ class Trainer:
             # The noise-by-class grid: row r is fixed z number r drawn as every class in turn.
             rows = max(1, len(self.fixed_noise) // gan.num_classes)
             images, _ = noise_by_class(gan, self.fixed_noise[:rows])
-            nrow = _write_grid(images, path, nrow=gan.num_classes)
+            nrow = _write_grid(images, path, self.rd.path, nrow=gan.num_classes)
         else:
-            nrow = _write_grid(gan.fixed_view(self.fixed_noise), path)
+            nrow = _write_grid(gan.fixed_view(self.fixed_noise), path, self.rd.path)
         recon: dict[str, Any] = {}
         if hasattr(gan, "reconstruct") and self.data is not None:
             recon = self._recon_grid(gan)
@@ -497,9 +500,9 @@ class Trainer:
         if gan.conditional:  # whole rows of 0..k-1, so each column is one class
             k = gan.num_classes
             preview = fresh[: max(k, FRESH_PREVIEW // k * k)]
-            fresh_nrow = _write_grid(preview, fresh_path, nrow=min(k, len(preview)))
+            fresh_nrow = _write_grid(preview, fresh_path, self.rd.path, nrow=min(k, len(preview)))
         else:
-            fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path)
+            fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path, self.rd.path)
         counted: dict[str, Any] = {}
         if self.classifier is not None and self.num_classes:
             from tui_gan.engine.classifier import classify
@@ -537,7 +540,7 @@ class Trainer:
         real = first_images(self.data, RECON_PAIRS).to(self.device)
         pairs = torch.stack([real, model.reconstruct(real)], 1).flatten(0, 1)
         path = self.rd.samples / "recon.png"
-        nrow = _write_grid(pairs, path, nrow=RECON_NROW)
+        nrow = _write_grid(pairs, path, self.rd.path, nrow=RECON_NROW)
         return dict(recon=self.rd.relative(path), recon_nrow=nrow)
 
     def _evaluate(self) -> Iterator[ev.Event]:
@@ -618,8 +621,8 @@ class Trainer:
         if not self.dist.main:  # the weights are the same on every rank: rank 0 writes them
             return
         path = self.rd.ckpt_path(self.step)
-        atomic_save(state, path)
-        atomic_link(path, self.rd.last)
+        atomic_save(state, path, within=self.rd.path)
+        atomic_link(path, self.rd.last, within=self.rd.path)
         self.rd.prune(self.preset.log.keep_checkpoints)
         interp = self._interp_strip()
         yield ev.CheckpointSaved(
@@ -640,7 +643,7 @@ class Trainer:
         seed = self.preset.train.seed + 2  # fixed_noise took seed + 1
         images, _, _ = interpolation(self.gan, INTERP_ROWS, INTERP_STEPS, seed=seed)
         path = self.rd.samples / "interp.png"
-        _write_grid(images, path, nrow=INTERP_STEPS)
+        _write_grid(images, path, self.rd.path, nrow=INTERP_STEPS)
         return path
 
 
@@ -672,17 +675,21 @@ def latest_run(root: Path, preset_name: str, exclude: Path | None = None) -> Pat
     return max(found)[1]
 
 
-def _write_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> int:
+def _write_grid(images: torch.Tensor, path: Path, within: Path, nrow: int | None = None) -> int:
     """A grid PNG of samples in [-1, 1], square-ish unless nrow is given; returns its tiles
     per row (the record says it, so a reader cuts the grid right whatever the count)."""
     from torchvision.utils import save_image
 
     nrow = nrow or max(1, int(math.sqrt(len(images))))
-    # Written beside its name and renamed over it: a reader never sees half a PNG, and a
-    # symlink planted at the name is replaced, not written through.
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    save_image(images, tmp, nrow=nrow, normalize=True, value_range=(-1, 1))
-    os.replace(tmp, path)
+    # The safe writer: a reader never sees half a PNG, and a link planted at the name (or at
+    # samples/) is never written through.
+    write_file(
+        path,
+        lambda fh: save_image(
+            images, fh, format="png", nrow=nrow, normalize=True, value_range=(-1, 1)
+        ),
+        within=within,
+    )
     return nrow
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from tui_gan.engine.control import RunLock, run_state
 from tui_gan.engine.state import LIVE_STATES
 from tui_gan.errors import UsageError
+from tui_gan.safewrite import make_dirs, rename, write_file
 from tui_gan.sweep.progress import SWEEP_FILE
 from tui_gan.sweep.progress import read_meta as read_sweep
 from tui_gan.sweep.spec import Run, SweepSpec
@@ -61,9 +61,7 @@ def _stale(run_dir: Path, state: str) -> bool:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    write_file(path, json.dumps(data, indent=1), within=path.parent)
 
 
 @dataclass
@@ -131,15 +129,14 @@ class Sweep:
         run_dir = self.run_dir(run)
         if status == "resumable":
             return ["--resume", str(run_dir), *_device(device)], "resumed"
-        if run_dir.exists():
+        if os.path.lexists(run_dir):
             # An attempt that ended before its first checkpoint (or a folder in the way):
             # moved aside, never deleted, so nothing a user may want is lost.
-            attempts = self.dir / ".attempts"
-            attempts.mkdir(exist_ok=True)
+            attempts = make_dirs(self.dir / ".attempts", within=self.dir)
             n = 1
-            while (attempts / f"{run.name}.{n}").exists():
+            while os.path.lexists(attempts / f"{run.name}.{n}"):
                 n += 1
-            os.replace(run_dir, attempts / f"{run.name}.{n}")
+            rename(run_dir, attempts / f"{run.name}.{n}", within=self.dir)
         argv = ["--out", str(self.dir), "--name", run.name]
         if self.spec.preset:
             argv += ["--preset", self.spec.preset]
@@ -302,20 +299,11 @@ class LocalLauncher:
         return env
 
     def start(self, run_dir: Path, argv: list[str], slot: int):
-        import subprocess
+        from tui_gan.launch import start_trainer
 
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with open(run_dir / "train.log", "ab") as log:
-            # Its own session: a dropped SSH connection (SIGHUP to this terminal's processes)
-            # leaves it training; the sweep, run again, waits for it instead of restarting it.
-            return subprocess.Popen(
-                [sys.executable, "-m", "tui_gan", "train", *argv],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                env=self.env(slot),
-            )
+        # Its own session: a dropped SSH connection (SIGHUP to this terminal's processes)
+        # leaves it training; the sweep, run again, waits for it instead of restarting it.
+        return start_trainer(run_dir, argv, self.env(slot), start_new_session=True)
 
     def alive(self, proc) -> bool:
         return proc.poll() is None

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +19,21 @@ def train_job(argv: list[str], threads: int | None) -> int:
     run_dir = Path(argv[argv.index("--resume") + 1]) if "--resume" in argv else None
     if run_dir is None:
         run_dir = Path(argv[argv.index("--out") + 1]) / argv[argv.index("--name") + 1]
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "train.log", "ab") as log:
-        cmd = [sys.executable, "-m", "tui_gan", "train", *argv]
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-        # A cancelled or preempted job gets SIGTERM (SIGINT from submitit's local executor):
-        # passed on as SIGTERM, on which train saves a checkpoint and stops.
-        forward = lambda signum, frame: proc.send_signal(signal.SIGTERM)  # noqa: E731
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, forward)
-        while True:
-            try:
-                return proc.wait()
-            except InterruptedError:  # pragma: no cover - wait retries on EINTR itself
-                continue
+    from tui_gan.launch import start_trainer
+
+    # The node claims a new run's folder and appends to its train.log through the safe writer,
+    # as a local launcher does.
+    proc = start_trainer(run_dir, argv, env, stdin=None)
+    # A cancelled or preempted job gets SIGTERM (SIGINT from submitit's local executor):
+    # passed on as SIGTERM, on which train saves a checkpoint and stops.
+    forward = lambda signum, frame: proc.send_signal(signal.SIGTERM)  # noqa: E731
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, forward)
+    while True:
+        try:
+            return proc.wait()
+        except InterruptedError:  # pragma: no cover - wait retries on EINTR itself
+            continue
 
 
 class SubmititLauncher:

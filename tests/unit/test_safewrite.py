@@ -1,0 +1,215 @@
+"""The one safe writer: never through a link, never outside its folder, never half a file."""
+
+from __future__ import annotations
+
+import ast
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+import tui_gan
+from tui_gan import safewrite as sw
+from tui_gan.engine.rundir import RunDir
+from tui_gan.errors import UsageError
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Path:
+    d = tmp_path / "run"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    d = tmp_path / "home"
+    d.mkdir()
+    (d / ".bashrc").write_text("# mine\n")
+    return d
+
+
+def test_a_link_at_the_name_is_replaced_not_written_through(run: Path, outside: Path):
+    (run / "report.md").symlink_to(outside / ".bashrc")
+    sw.write_file(run / "report.md", "evil; rm -rf ~\n", within=run)
+    assert (outside / ".bashrc").read_text() == "# mine\n"
+    assert not (run / "report.md").is_symlink()
+    assert (run / "report.md").read_text() == "evil; rm -rf ~\n"
+
+
+def test_a_linked_folder_below_the_run_is_refused(run: Path, outside: Path):
+    (run / "samples").symlink_to(outside)
+    with pytest.raises(sw.UnsafePath, match="symbolic link"):
+        sw.write_file(run / "samples" / "x.png", b"png", within=run)
+    with pytest.raises(sw.UnsafePath):
+        sw.make_dirs(run / "samples" / "deeper", within=run)
+    assert sorted(p.name for p in outside.iterdir()) == [".bashrc"]
+
+
+def test_a_path_outside_the_folder_is_refused(run: Path, outside: Path):
+    with pytest.raises(sw.UnsafePath, match="outside"):
+        sw.write_file(run / ".." / "home" / ".bashrc", "x", within=run)
+    assert (outside / ".bashrc").read_text() == "# mine\n"
+
+
+def test_a_link_swapped_in_after_the_check_is_not_followed(run: Path, outside: Path, monkeypatch):
+    """The folder is walked with O_NOFOLLOW descriptors: a check then a swap cannot win."""
+    (run / "report").mkdir()
+    real_descend = sw._descend
+
+    def swap_then_descend(fd, name, shown, create):
+        if name == "report":  # the attacker's move, between any earlier look and this open
+            os.rename(run / "report", run / "report.old")
+            os.symlink(outside, run / "report")
+        return real_descend(fd, name, shown, create)
+
+    monkeypatch.setattr(sw, "_descend", swap_then_descend)
+    with pytest.raises(sw.UnsafePath):
+        sw.write_file(run / "report" / "report.md", "x", within=run)
+    assert sorted(p.name for p in outside.iterdir()) == [".bashrc"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(run: Path):
+    sw.write_file(run / "status.json", "{}", within=run)
+
+    def boom(fh):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError) as info:
+        sw.write_file(run / "status.json", boom, within=run)
+    assert info.value.filename == str(run / "status.json")  # the user's file, not a temp
+    assert (run / "status.json").read_text() == "{}"
+    assert [p.name for p in run.iterdir()] == ["status.json"]
+
+
+def test_a_folder_or_fifo_in_the_targets_place_is_refused(run: Path):
+    (run / "last.pt").mkdir()
+    with pytest.raises(IsADirectoryError):
+        sw.write_file(run / "last.pt", b"x", within=run)
+    os.mkfifo(run / "metrics.jsonl")
+    with pytest.raises(sw.UnsafePath, match="not a regular file"):
+        sw.write_file(run / "metrics.jsonl", b"x", within=run)
+
+
+def test_append_refuses_links_fifos_and_hard_links(run: Path, outside: Path):
+    (run / "train.log").symlink_to(outside / ".bashrc")
+    with pytest.raises(sw.UnsafePath, match="symbolic link"):
+        sw.open_append(run / "train.log", within=run)
+    os.mkfifo(run / "torchrun.log")
+    done = threading.Event()
+
+    def attempt():
+        with pytest.raises(sw.UnsafePath, match="not a regular file"):
+            sw.open_append(run / "torchrun.log", within=run)
+        done.set()
+
+    t = threading.Thread(target=attempt, daemon=True)
+    t.start()
+    t.join(5)
+    assert done.is_set()  # refused at once: a FIFO with no reader never blocks the writer
+    os.link(outside / ".bashrc", run / "metrics.jsonl")
+    with pytest.raises(sw.UnsafePath, match="hard link"):
+        sw.open_append(run / "metrics.jsonl", within=run)
+    assert (outside / ".bashrc").read_text() == "# mine\n"
+
+
+def test_append_adds_to_a_regular_file(run: Path):
+    (run / "train.log").write_text("one\n")
+    fh = sw.open_append_file(run / "train.log", within=run, text=True)
+    fh.write("two\n")
+    fh.close()
+    assert (run / "train.log").read_text() == "one\ntwo\n"
+
+
+def test_link_file_and_remove_never_follow(run: Path, outside: Path):
+    sw.write_file(run / "ckpt-0000001.pt", b"weights", within=run)
+    (run / "last.pt").symlink_to(outside / ".bashrc")
+    sw.link_file(run / "ckpt-0000001.pt", run / "last.pt", within=run)
+    assert (run / "last.pt").read_bytes() == b"weights"
+    assert (outside / ".bashrc").read_text() == "# mine\n"
+    (run / "old.pt").symlink_to(outside / ".bashrc")
+    assert sw.remove(run / "old.pt", within=run)
+    assert (outside / ".bashrc").exists()
+    assert not sw.remove(run / "old.pt", within=run)
+
+
+def test_the_run_directory_refuses_a_linked_samples_folder(run: Path, outside: Path):
+    (run / "samples").symlink_to(outside)
+    with pytest.raises(UsageError):
+        RunDir(run).create()
+
+
+def test_orphan_clean_up_takes_only_temp_files(run: Path, outside: Path):
+    rd = RunDir(run)
+    rd.create()
+    keep = [run / "last.pt", run / "samples" / "step-0000001.png", run / "notes.tmp"]
+    for p in keep:
+        p.write_bytes(b"x")
+    temps = [run / sw.tmp_name("last.pt"), run / "samples" / sw.tmp_name("step-2.png")]
+    old = [run / ".ckpt-0000002.pt.tmp123", run / "metrics.tmp", run / "samples" / ".s.tmp.png"]
+    for p in (*temps, *old):
+        p.write_bytes(b"x")
+    (run / sw.tmp_name("x")).symlink_to(outside / ".bashrc")  # a link: removed, not its target
+    rd.remove_orphans()
+    assert all(p.exists() for p in keep)
+    assert not any(os.path.lexists(p) for p in (*temps, *old))
+    assert (outside / ".bashrc").exists()
+
+
+# --- no writer bypasses it ---------------------------------------------------------------------
+
+WRITER = Path(tui_gan.__file__).parent / "safewrite.py"
+# torch.save into the open temp file that the writer hands its callback (safewrite imports no
+# torch, so the one call that serialises a checkpoint sits beside it, not in it).
+ALLOWED = {("engine/checkpoint.py", "torch.save")}
+
+
+def _writes(tree: ast.AST) -> list[tuple[int, str]]:
+    """Calls that write a file: open(..., 'w'/'a'/'x'), write_text/write_bytes, os.replace,
+    os.rename, torch.save, shutil copies and savefig to a path."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        f = node.func
+        name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+        owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
+        if name == "open" and owner in ("", "io", "builtins"):
+            modes = [a for a in node.args[1:2]] + [
+                k.value for k in node.keywords if k.arg == "mode"
+            ]
+            if any(isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes):
+                found.append((node.lineno, "open for writing"))
+        elif name in ("write_text", "write_bytes"):
+            found.append((node.lineno, name))
+        elif owner == "os" and name in ("replace", "rename", "link", "symlink"):
+            found.append((node.lineno, f"os.{name}"))
+        elif owner == "torch" and name == "save":
+            found.append((node.lineno, "torch.save"))
+        elif owner == "shutil" and name in ("copy", "copyfile", "copy2", "move", "copytree"):
+            found.append((node.lineno, f"shutil.{name}"))
+    return found
+
+
+def test_no_module_writes_a_file_but_the_safe_writer():
+    package = Path(tui_gan.__file__).parent
+    bypasses = []
+    for path in sorted(package.rglob("*.py")):
+        if path == WRITER:
+            continue
+        for line, what in _writes(ast.parse(path.read_text(), str(path))):
+            if (path.relative_to(package).as_posix(), what) in ALLOWED:
+                continue
+            bypasses.append(f"{path.relative_to(package)}:{line}: {what}")
+    assert bypasses == []
+
+
+def test_the_walker_sees_what_it_must_refuse():
+    code = (
+        "open(p, 'w'); open(p, mode='ab'); p.write_text('x'); os.replace(a, b); "
+        "torch.save(x, p); shutil.copyfile(a, b)"
+    )
+    assert len(_writes(ast.parse(code))) == 6
+    assert _writes(ast.parse("open(p); open(p, 'rb'); fh.write(b'')")) == []
