@@ -50,7 +50,10 @@ def _open_root(root: Path, create: bool) -> int:
     """The trusted top (the folder the user named, or the run directory): links above it are
     the user's own (a `checkpoints -> /scratch` link), so it is opened as named."""
     if create:
-        os.makedirs(root, exist_ok=True)
+        try:
+            os.makedirs(root, exist_ok=True)
+        except FileExistsError:  # a file where a folder (or one above it) should be
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(root)) from None
     return os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
 
 

@@ -117,12 +117,14 @@ def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
 def check_free(run_dir: Path) -> None:
     """A new run starts only in a folder that does not exist or is empty: never on a live
     run, a finished one's checkpoints, or another tool's files (the trainer claims it)."""
+    import os
+
     from tui_gan.engine.control import run_state
-    from tui_gan.engine.rundir import is_free
+    from tui_gan.engine.rundir import CLAIM_ENV, is_free
     from tui_gan.engine.state import LIVE_STATES
 
     if run_state(run_dir) in LIVE_STATES:
         raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")
-    taken = is_free(run_dir)
+    taken = is_free(run_dir, os.environ.get(CLAIM_ENV))  # a trainer its launcher claimed for
     if taken is not None:
         raise taken

@@ -215,6 +215,16 @@ def claim(run_dir: Path) -> str:
     return token
 
 
+def _claimed_by(run_dir: Path, token: str) -> bool:
+    """Whether the folder holds `token`'s claim and nothing but what launchers write."""
+    fh = open_regular(run_dir / CLAIM, follow=False)
+    if fh is None:
+        return False
+    with fh:
+        mine = fh.read(100) == token.encode()
+    return mine and not set(os.listdir(run_dir)) - _LAUNCHER_FILES
+
+
 def check_claim(run_dir: Path, token: str | None) -> None:
     """In a trainer starting a new run: the folder must be claimed with `token` by the
     launcher that started it and hold nothing but what launchers write; without a token the
@@ -223,22 +233,20 @@ def check_claim(run_dir: Path, token: str | None) -> None:
     if not token:
         claim(run_dir)
         return
-    fh = open_regular(run_dir / CLAIM, follow=False)
-    mine = False
-    if fh is not None:
-        with fh:
-            mine = fh.read(100) == token.encode()
-    names = os.listdir(run_dir) if run_dir.is_dir() else []
-    if not mine or set(names) - _LAUNCHER_FILES:
+    if not _claimed_by(run_dir, token):
+        names = os.listdir(run_dir) if run_dir.is_dir() else []
         raise _taken(run_dir, [n for n in names if n not in _LAUNCHER_FILES] or names)
 
 
-def is_free(run_dir: Path) -> UsageError | None:
-    """Why a new run may not start in `run_dir` (before claiming it), or None."""
+def is_free(run_dir: Path, token: str | None = None) -> UsageError | None:
+    """Why a new run may not start in `run_dir`, or None: it does not exist, is empty, or is
+    claimed with `token` (a launcher's, for the trainer it started)."""
     run_dir = Path(run_dir)
     if not os.path.lexists(run_dir):
         return None
     if not run_dir.is_dir():
         return UsageError(f"{run_dir} exists and is not a folder; pick another --name")
     names = os.listdir(run_dir)
-    return _taken(run_dir, names) if names else None
+    if not names or (token and _claimed_by(run_dir, token)):
+        return None
+    return _taken(run_dir, names)
