@@ -28,24 +28,31 @@ class Target1D:
             return out / len(MIXTURE)
         return torch.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
 
-    def sample(self, n: int, generator: torch.Generator, device: torch.device) -> Tensor:
-        """n samples as (n, 1) float32 on device."""
+    def sample(self, n: int, generator: torch.Generator, device=None) -> Tensor:
+        """n samples as (n, 1) float32, drawn where the generator lives: a device generator
+        draws on the device, with no host-to-device copy (a training batch never waits for
+        the GPU). `device`: where to put them, when not there already (evaluation, plots)."""
+        on = generator.device
         if self.name == "sine":
             # Inverse CDF on a fine grid: CDF(x) = (x + pi - cos x - 1) / (2 pi).
-            grid = torch.linspace(-math.pi, math.pi, 4097)
+            grid = torch.linspace(-math.pi, math.pi, 4097, device=on)
             cdf = (grid + math.pi - torch.cos(grid) - 1) / (2 * math.pi)
-            u = torch.rand(n, generator=generator)
+            u = torch.rand(n, generator=generator, device=on)
             i = torch.searchsorted(cdf, u).clamp(1, len(grid) - 1)
             t = (u - cdf[i - 1]) / (cdf[i] - cdf[i - 1]).clamp_min(1e-12)
             x = grid[i - 1] + t * (grid[i] - grid[i - 1])
         elif self.name == "mixture":
-            comp = torch.randint(len(MIXTURE), (n,), generator=generator)
-            means = torch.tensor([m for m, _ in MIXTURE])[comp]
-            stds = torch.tensor([s for _, s in MIXTURE])[comp]
-            x = means + stds * torch.randn(n, generator=generator)
+            comp = torch.randint(len(MIXTURE), (n,), generator=generator, device=on)
+            # Built with where, not a Python list made a tensor: that would be a host copy.
+            means, stds = torch.zeros(n, device=on), torch.zeros(n, device=on)
+            for k, (mean, std) in enumerate(MIXTURE):
+                means = torch.where(comp == k, mean, means)
+                stds = torch.where(comp == k, std, stds)
+            x = means + stds * torch.randn(n, generator=generator, device=on)
         else:
-            x = torch.randn(n, generator=generator)
-        return x.view(n, 1).to(device)
+            x = torch.randn(n, generator=generator, device=on)
+        x = x.view(n, 1)
+        return x if device is None or torch.device(device) == x.device else x.to(device)
 
 
 TARGETS = {
@@ -71,9 +78,11 @@ class Toy1DSource:
         self.target, self.batch_size, self.seed, self.device = target, batch_size, seed, device
         self.steps_per_epoch = max(1, size // batch_size)
         self.rank, self.local = rank, batch_size // world
+        # On the training device: reseeding it is host-side, and the draw happens there.
+        self.gen = torch.Generator(device)
 
     def batch(self, index: int) -> Tensor:
         """The global batch drawn, this rank's slice kept (torchrun: N ranks see one batch)."""
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
-        whole = self.target.sample(self.batch_size, g, self.device)
+        self.gen.manual_seed(self.seed * 1_000_003 + index)
+        whole = self.target.sample(self.batch_size, self.gen)
         return whole[self.rank * self.local : (self.rank + 1) * self.local]

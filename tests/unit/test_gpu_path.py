@@ -1,0 +1,41 @@
+"""The GPU path, checked on a CPU (issue 22): what would sync with the host or land on the
+wrong device is caught here, where tests run without a GPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tui_gan.engine.toy1d import TARGETS, Toy1DSource
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_toy_batch_is_drawn_where_it_trains_with_no_copy(target: str, monkeypatch):
+    """A host-to-device copy in the batch would wait for the GPU at every D step."""
+    src = Toy1DSource(TARGETS[target], 1000, 64, seed=3, device=torch.device("cpu"))
+    copies = []
+    real_to, real_tensor = torch.Tensor.to, torch.tensor
+
+    def spy_to(self, *args, **kwargs):
+        copies.append(("to", args, kwargs))
+        return real_to(self, *args, **kwargs)
+
+    def spy_tensor(*args, **kwargs):
+        copies.append(("tensor", args, kwargs))  # a Python list made a tensor: a host copy
+        return real_tensor(*args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", spy_to)
+    monkeypatch.setattr(torch, "tensor", spy_tensor)
+    x = src.batch(7)
+    monkeypatch.undo()
+    assert copies == []
+    assert x.shape == (64, 1) and src.gen.device == x.device
+    again = Toy1DSource(TARGETS[target], 1000, 64, seed=3, device=torch.device("cpu")).batch(7)
+    assert torch.equal(x, again)  # seeded per batch: resume stays exact
+
+
+def test_two_ranks_slices_make_the_global_batch():
+    whole = Toy1DSource(TARGETS["mixture"], 1000, 64, 3, torch.device("cpu")).batch(2)
+    parts = [Toy1DSource(TARGETS["mixture"], 1000, 64, 3, torch.device("cpu"), r, 2).batch(2)
+             for r in (0, 1)]  # fmt: skip
+    assert torch.equal(torch.cat(parts), whole)
