@@ -6,17 +6,20 @@ from pathlib import Path
 
 from tui_gan.errors import UsageError
 from tui_gan.report import figures as F
+from tui_gan.report import read
 from tui_gan.report.data import RunRecords, read_run
+from tui_gan.safewrite import UnsafePath, make_dirs, write_file
 
 FINAL_COLUMNS = ("fid", "precision", "recall", "density", "coverage", "class_kl", "w1", "ks")
+SWEEP_FILE_LIMIT = 16 << 20  # sweep.csv and sweep.md: a row per run, far below this
 
 
-def run_figures(run: RunRecords, out: Path, fmt: str, frames: int) -> list[F.Figure]:
-    figs = [F.losses(run, out, fmt), F.outputs(run, out, fmt), F.quality(run, out, fmt)]
+def run_figures(run: RunRecords, out: F.Output, frames: int) -> list[F.Figure]:
+    figs = [F.losses(run, out), F.outputs(run, out), F.quality(run, out)]
     if run.toy or run.family.name == "toy1d":
-        figs.append(F.toy_frames(run, out, fmt, frames))
+        figs.append(F.toy_frames(run, out, frames))
     else:
-        figs += [F.classes(run, out, fmt), F.timeline(run, out, fmt, run.image_size)]
+        figs += [F.classes(run, out), F.timeline(run, out, run.image_size)]
     return figs
 
 
@@ -34,52 +37,77 @@ def final_table(runs: list[RunRecords]) -> list[str]:
     return lines
 
 
+def _output(out: Path | None, default: Path, within: Path, fmt: str) -> F.Output:
+    """The report's folder, created: `default` is reached from `within` (the run or sweep
+    folder, or the runs' parent) without following a link, so a planted report/ -> elsewhere
+    is refused rather than written through; a folder the user named is theirs as named."""
+    target = F.Output(out, out, fmt) if out is not None else F.Output(default, within, fmt)
+    try:
+        make_dirs(target.folder, within=target.within)
+    except UnsafePath as err:
+        if out is not None:
+            raise
+        raise UnsafePath(f"{err} (--out FOLDER writes the report elsewhere)") from None
+    return target
+
+
+def _sweep_table(sweep: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """sweep.csv's header and rows, every cell a string ('' where a row is short)."""
+    import csv
+    import io
+
+    data = read.read_small(sweep / "sweep.csv", within=sweep, limit=SWEEP_FILE_LIMIT)
+    if data is None:
+        raise UsageError(f"{sweep}: a sweep without sweep.csv yet (no run has ended)")
+    try:
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+        header = [h for h in reader.fieldnames or [] if h]
+        table = [{h: row.get(h) or "" for h in header} for row in reader]
+    except csv.Error as err:  # a field past csv's size limit, a NUL: not the file we wrote
+        raise UsageError(f"{sweep / 'sweep.csv'}: not a sweep table ({err})") from None
+    return header, table
+
+
 def write_sweep_report(sweep: Path, out: Path | None, fmt: str) -> Path:
     """A sweep directory's report: its score table as a heatmap, beside sweep.md's tables."""
-    import csv
-
-    table_path = sweep / "sweep.csv"
-    if not table_path.is_file():
-        raise UsageError(f"{sweep}: a sweep without sweep.csv yet (no run has ended)")
-    with table_path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        table = list(reader)
+    header, table = _sweep_table(sweep)
     # sweep.csv's columns: run, the axes, then state and the numbers.
     axes = header[1 : header.index("state")] if "state" in header else []
-    out = out or sweep / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    fig = F.sweep_heatmap(table, axes, out, fmt)
+    target = _output(out, sweep / "report", sweep, fmt)
+    fig = F.sweep_heatmap(table, axes, target)
     lines = [f"# sweep {sweep.name}", ""]
     if fig.path is not None:
         lines += [f"![{fig.name}]({fig.path.name})", "", fig.caption, ""]
     else:
         lines += [f"Not drawn: {fig.caption}", ""]
-    md_table = sweep / "sweep.md"
-    if md_table.is_file():
-        lines += [md_table.read_text(), ""]
-    md = out / "report.md"
-    md.write_text("\n".join(lines))
-    return md
+    try:
+        md = read.read_small(sweep / "sweep.md", within=sweep, limit=SWEEP_FILE_LIMIT)
+    except UnsafePath as err:  # a link or a FIFO where tui-gan writes a file: not copied
+        lines += [f"Not copied: {err}", ""]
+    else:
+        if md is not None:
+            lines += [md.decode("utf-8", errors="replace"), ""]
+    return write_file(target.folder / "report.md", "\n".join(lines), within=target.within)
 
 
 def write_report(paths: list[Path], out: Path | None, fmt: str = "png", frames: int = 10) -> Path:
     """Figures and report.md under out (default RUN/report, or PARENT/report-compare for
-    several runs; a sweep directory gets its heatmap); returns report.md's path."""
+    several runs; a sweep directory gets its heatmap); returns report.md's path. Nothing is
+    written through a link inside the run (or sweep, or PARENT) folder."""
     if len(paths) == 1 and (Path(paths[0]) / "sweep.json").is_file():
         return write_sweep_report(Path(paths[0]), out, fmt)
     runs = [read_run(p) for p in paths]
-    if out is None:
-        out = runs[0].path / "report" if len(runs) == 1 else runs[0].path.parent / "report-compare"
-    out.mkdir(parents=True, exist_ok=True)
     if len(runs) == 1:
+        target = _output(out, runs[0].path / "report", runs[0].path, fmt)
         run = runs[0]
         title = f"# {run.name} ({run.preset}, {run.family.name})"
-        figs = run_figures(run, out, fmt, frames)
+        figs = run_figures(run, target, frames)
         table: list[str] = []
     else:
+        parent = runs[0].path.parent
+        target = _output(out, parent / "report-compare", parent, fmt)
         title = "# " + " vs ".join(r.name for r in runs)
-        figs = F.overlay(runs, out, fmt)
+        figs = F.overlay(runs, target)
         table = ["## Final metrics (each run's last logged evaluation)", "", *final_table(runs)]
     lines = [title, ""]
     notes = []
@@ -92,6 +120,4 @@ def write_report(paths: list[Path], out: Path | None, fmt: str = "png", frames: 
         lines += [*table, ""]
     if notes:
         lines += ["## Not drawn", "", *notes, ""]
-    md = out / "report.md"
-    md.write_text("\n".join(lines))
-    return md
+    return write_file(target.folder / "report.md", "\n".join(lines), within=target.within)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+# matplotlib logs its own housekeeping as warnings (an unwritable config folder, a font cache
+# being built): lines in a report's output that say nothing about the report. Errors still show.
+logging.getLogger("matplotlib").setLevel(logging.ERROR)
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # files only: no display, no GUI toolkit, also over SSH
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tui_gan.render.images import open_grid  # noqa: E402
+from tui_gan.report import read  # noqa: E402
 from tui_gan.report.data import RunRecords, spaced  # noqa: E402
+from tui_gan.safewrite import write_file  # noqa: E402
 
 TIMELINE_ROWS, TIMELINE_TILES = 10, 8  # grids shown, tiles of each
 PRDC = ("precision", "recall", "density", "coverage")
@@ -27,6 +34,31 @@ class Figure:
     name: str
     caption: str
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where figures go: `folder`, reached from `within` without following a link (the run
+    folder for its default report/, else the folder the user named), as `fmt` files."""
+
+    folder: Path
+    within: Path
+    fmt: str
+
+    def save(self, fig, name: str) -> Path:
+        path = self.folder / f"{name}.{self.fmt}"
+
+        def draw(fh) -> None:
+            with warnings.catch_warnings():
+                # Said when placing a legend (loc="best") over many points takes a second:
+                # about matplotlib's speed, not the figure, which is drawn all the same.
+                warnings.filterwarnings("ignore", "Creating legend with loc", UserWarning)
+                fig.savefig(fh, format=self.fmt, dpi=110, bbox_inches="tight")
+
+        try:
+            return write_file(path, draw, within=self.within)
+        finally:
+            plt.close(fig)
 
 
 def smooth(values: list[float], window: int) -> np.ndarray:
@@ -44,33 +76,32 @@ def _window(n: int) -> int:
     return max(1, min(25, n // 20))
 
 
-def _save(fig, out: Path, name: str, fmt: str) -> Path:
-    path = out / f"{name}.{fmt}"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+def _raw_and_trend(ax, run: RunRecords, key: str, colour: str, label: str) -> None:
+    """One value's raw line, faint (every spike kept), and its moving average over it."""
+    x, y = run.series(key)
+    ax.plot(x, y, color=colour, alpha=0.25, lw=0.8)
+    x, y = run.trend(key)
+    ax.plot(x, smooth(y, _window(len(y))), color=colour, lw=1.8, label=label)
 
 
-def losses(run: RunRecords, out: Path, fmt: str) -> Figure:
+def losses(run: RunRecords, out: Output) -> Figure:
     fam = run.family
-    if not run.steps:
+    if not run.step_records:
         return Figure("losses", "no step records yet: nothing to plot")
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for s, colour in zip(fam.losses, ("tab:green", "tab:purple"), strict=True):
-        x, y = run.series(s.key)
-        ax.plot(x, y, color=colour, alpha=0.25, lw=0.8)
-        ax.plot(x, smooth(y, _window(len(y))), color=colour, lw=1.8, label=s.label)
+        _raw_and_trend(ax, run, s.key, colour, s.label)
     ax.set(xlabel="step", ylabel="loss", title=f"{run.name}: losses")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     names = " and ".join(s.label for s in fam.losses)
     return Figure("losses", f"{names} against step: faint raw values, a moving average over them.",
-                  _save(fig, out, "losses", fmt))  # fmt: skip
+                  out.save(fig, "losses"))  # fmt: skip
 
 
-def outputs(run: RunRecords, out: Path, fmt: str) -> Figure:
+def outputs(run: RunRecords, out: Output) -> Figure:
     fam = run.family
-    if not run.steps:
+    if not run.step_records:
         return Figure("outputs", "no step records yet: nothing to plot")
     colours = ("tab:cyan", "tab:orange")
     if fam.kind == "vae":  # two quantities on two scales: two panels
@@ -79,9 +110,7 @@ def outputs(run: RunRecords, out: Path, fmt: str) -> Figure:
         fig, ax = plt.subplots(figsize=(7, 3.2))
         axes = [ax, ax]
     for s, colour, ax in zip(fam.outputs, colours, axes, strict=True):
-        x, y = run.series(s.key)
-        ax.plot(x, y, color=colour, alpha=0.25, lw=0.8)
-        ax.plot(x, smooth(y, _window(len(y))), color=colour, lw=1.8, label=s.label)
+        _raw_and_trend(ax, run, s.key, colour, s.label)
         ax.set(xlabel="step")
         ax.grid(alpha=0.3)
         ax.legend(frameon=False)
@@ -96,10 +125,10 @@ def outputs(run: RunRecords, out: Path, fmt: str) -> Figure:
         "ebm": "mean energy of real digits and of the chains' samples (low = data)",
         "vae": "latent units in use and the mean posterior sigma (collapse: units fall to 0)",
     }[fam.kind]
-    return Figure("outputs", f"{what}, against step.", _save(fig, out, "outputs", fmt))
+    return Figure("outputs", f"{what}, against step.", out.save(fig, "outputs"))
 
 
-def quality(run: RunRecords, out: Path, fmt: str) -> Figure:
+def quality(run: RunRecords, out: Output) -> Figure:
     evals = [e for e in run.evals if e.score is not None]
     if not evals:
         return Figure(
@@ -123,12 +152,10 @@ def quality(run: RunRecords, out: Path, fmt: str) -> Figure:
     b.grid(alpha=0.3)
     b.legend(frameon=False, fontsize=8)
     what = "W1 and KS" if toy else "FID, precision, recall, density and coverage"
-    return Figure(
-        "quality", f"{what} at each periodic evaluation.", _save(fig, out, "quality", fmt)
-    )
+    return Figure("quality", f"{what} at each periodic evaluation.", out.save(fig, "quality"))
 
 
-def classes(run: RunRecords, out: Path, fmt: str) -> Figure:
+def classes(run: RunRecords, out: Output) -> Figure:
     counted = [s for s in run.samples if s.class_counts]
     if not counted:
         return Figure("classes", "no class counts (a data set without labels, or a 1-D run)")
@@ -153,12 +180,12 @@ def classes(run: RunRecords, out: Path, fmt: str) -> Figure:
             "; right: conditional accuracy, the share of samples the classifier puts in the "
             "class G was asked for"
         )
-    return Figure("classes", line + ".", _save(fig, out, "classes", fmt))
+    return Figure("classes", line + ".", out.save(fig, "classes"))
 
 
-def _tiles(path: Path, size: int, nrow: int, k: int) -> np.ndarray | None:
+def _tiles(run: RunRecords, path: str, size: int, nrow: int, k: int) -> np.ndarray | None:
     """The first k tiles of a torchvision grid (padding 2) as one row."""
-    grid = open_grid(path, "L")
+    grid = read.image(run.path / path, run.path, "L")
     if grid is None:
         return None
     a = np.asarray(grid)
@@ -173,10 +200,10 @@ def _tiles(path: Path, size: int, nrow: int, k: int) -> np.ndarray | None:
     return np.concatenate(tiles, 1) if tiles else None
 
 
-def timeline(run: RunRecords, out: Path, fmt: str, size: int) -> Figure:
+def timeline(run: RunRecords, out: Output, size: int) -> Figure:
     rows = []
     for s in spaced(run.samples, TIMELINE_ROWS):
-        strip = _tiles(run.path / s.path, size, s.nrow, TIMELINE_TILES)
+        strip = _tiles(run, s.path, size, s.nrow, TIMELINE_TILES)
         if strip is not None:
             rows.append((s.step, strip))
     if not rows:
@@ -194,11 +221,11 @@ def timeline(run: RunRecords, out: Path, fmt: str, size: int) -> Figure:
         "timeline",
         f"The first {TIMELINE_TILES} tiles of {len(rows)} saved "
         f"{'grid' if len(rows) == 1 else 'grids, evenly spaced over training, top to bottom'}.",
-        _save(fig, out, "timeline", fmt),
+        out.save(fig, "timeline"),
     )
 
 
-def toy_frames(run: RunRecords, out: Path, fmt: str, frames: int) -> Figure:
+def toy_frames(run: RunRecords, out: Output, frames: int) -> Figure:
     snaps = spaced(run.toy, frames)
     if not snaps:
         return Figure("frames", "no 1-D snapshots recorded")
@@ -229,17 +256,17 @@ def toy_frames(run: RunRecords, out: Path, fmt: str, frames: int) -> Figure:
         f"{len(snaps)} snapshots evenly spaced over training (steps "
         f"{', '.join(str(x.step) for x in snaps)}): the real density (blue), G's (red) and "
         "D(x) (orange, right axis), as in the seed's figure.",
-        _save(fig, out, "frames", fmt),
+        out.save(fig, "frames"),
     )
 
 
-def overlay(runs: list[RunRecords], out: Path, fmt: str) -> list[Figure]:
+def overlay(runs: list[RunRecords], out: Output) -> list[Figure]:
     """Several runs on common axes: their losses, and FID when they logged it."""
     figs = []
     fig, ax = plt.subplots(figsize=(8, 3.4))
     for run, colour in zip(runs, COLOURS * 4, strict=False):
         for s, ls in zip(run.family.losses, ("-", "--"), strict=True):
-            x, y = run.series(s.key)
+            x, y = run.trend(s.key)
             if y:
                 ax.plot(
                     x, smooth(y, _window(len(y))), ls, color=colour, label=f"{run.name}: {s.label}"
@@ -248,7 +275,7 @@ def overlay(runs: list[RunRecords], out: Path, fmt: str) -> list[Figure]:
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=7)
     figs.append(Figure("losses", "Each run's losses (moving averages), one colour a run, "
-                       "its second loss dashed.", _save(fig, out, "losses", fmt)))  # fmt: skip
+                       "its second loss dashed.", out.save(fig, "losses")))  # fmt: skip
     scored = [r for r in runs if any(e.score is not None for e in r.evals)]
     if not scored:
         figs.append(Figure("quality", "no run logged evaluations: no FID curves"))
@@ -264,15 +291,25 @@ def overlay(runs: list[RunRecords], out: Path, fmt: str) -> list[Figure]:
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=7)
     figs.append(Figure("quality", f"Each run's {'W1' if toy else 'FID'} at its evaluations.",
-                       _save(fig, out, "quality", fmt)))  # fmt: skip
+                       out.save(fig, "quality")))  # fmt: skip
     return figs
 
 
-def sweep_heatmap(table: list[dict[str, str]], axes: list[str], out: Path, fmt: str) -> Figure:
+def _number(text: str | None) -> float | None:
+    """A table cell as a finite number, or None (empty, or not a number: sweep.csv is read
+    from disk, and a hand-edited cell must not end the report)."""
+    try:
+        v = float(text or "")
+    except ValueError:
+        return None
+    return v if np.isfinite(v) else None
+
+
+def sweep_heatmap(table: list[dict[str, str]], axes: list[str], out: Output) -> Figure:
     """The sweep's score (FID, or W1) laid out by its first two axes, one panel per value of
     a third; the best cell of each panel outlined. `table` is sweep.csv's rows."""
-    key = "fid" if any(r.get("fid") for r in table) else "w1"
-    scored = [r for r in table if r.get(key)]
+    key = "fid" if any(_number(r.get("fid")) is not None for r in table) else "w1"
+    scored = [r for r in table if _number(r.get(key)) is not None]
     if not scored or not axes:
         return Figure("sweep", f"no run of the sweep has a {key.upper()} yet")
     rows_ax, cols_ax = axes[0], (axes[1] if len(axes) > 1 else None)
@@ -289,7 +326,7 @@ def sweep_heatmap(table: list[dict[str, str]], axes: list[str], out: Path, fmt: 
         grid = np.full((len(ys), len(xs)), np.nan)
         for r in scored:
             if tuple(r[a] for a in rest) == panel:
-                grid[ys.index(r[rows_ax]), xs.index(r[cols_ax]) if cols_ax else 0] = float(r[key])
+                grid[ys.index(r[rows_ax]), xs.index(r[cols_ax]) if cols_ax else 0] = _number(r[key])
         ax.imshow(grid, cmap="viridis_r", aspect="auto")
         empty = np.isnan(grid).all()  # a panel whose runs have no score yet
         lo, hi = (0.0, 0.0) if empty else (np.nanmin(grid), np.nanmax(grid))
@@ -309,5 +346,5 @@ def sweep_heatmap(table: list[dict[str, str]], axes: list[str], out: Path, fmt: 
         "sweep",
         f"{key.upper()} of each run (lower is better, darker), {rows_ax} by "
         f"{cols_ax or 'nothing'}, the best cell outlined; the numbers are sweep.md's.",
-        _save(fig, out, "sweep", fmt),
+        out.save(fig, "sweep"),
     )

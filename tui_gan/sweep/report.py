@@ -5,29 +5,33 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import os
 from pathlib import Path
 from typing import Any
 
 from tui_gan.engine import events as ev
+from tui_gan.report import read
+from tui_gan.safewrite import UnsafePath, write_file
 
 METRICS = ("fid", "precision", "recall", "coverage", "class_entropy", "classes_covered")
 TOY_METRICS = ("w1", "ks")
 
 
-def final_row(run_dir: Path) -> dict[str, Any]:
-    """A run's state, steps, wall seconds and its last evaluation's numbers, from its records."""
+def final_row(run_dir: Path, within: Path | None = None) -> dict[str, Any]:
+    """A run's state, steps, wall seconds and its last evaluation's numbers, from its records
+    (metrics.jsonl streamed, reached from `within`, default the run, without following a link:
+    a link or a FIFO in its place gives no numbers)."""
     from tui_gan.sweep.runner import run_status
 
     row: dict[str, Any] = {"state": run_status(run_dir), "steps": None, "wall_s": None}
     last_eval: ev.Evaluated | None = None
-    for event in ev.iter_events(run_dir / "metrics.jsonl"):
-        if isinstance(event, ev.Evaluated):
-            last_eval = event
-        elif isinstance(event, ev.Finished):
-            row["steps"], row["wall_s"] = event.step, event.time
-        elif isinstance(event, ev.StepMetrics):
-            row["steps"], row["wall_s"] = event.step, event.time
+    try:
+        for event in read.events(run_dir / "metrics.jsonl", within or run_dir):
+            if isinstance(event, ev.Evaluated):
+                last_eval = event
+            elif isinstance(event, ev.Finished | ev.StepMetrics):
+                row["steps"], row["wall_s"] = event.step, event.time
+    except UnsafePath:
+        pass  # not a file the run wrote: the row keeps its state and shows no numbers
     if last_eval is not None:
         rec = last_eval.to_record()
         for key in (*METRICS, *TOY_METRICS, "cond_accuracy"):
@@ -38,7 +42,10 @@ def final_row(run_dir: Path) -> dict[str, Any]:
 
 
 def rows(sweep) -> list[dict[str, Any]]:
-    return [{"run": r.name, **r.values, **final_row(sweep.run_dir(r))} for r in sweep.spec.runs]
+    return [
+        {"run": r.name, **r.values, **final_row(sweep.run_dir(r), sweep.dir)}
+        for r in sweep.spec.runs
+    ]
 
 
 def _columns(table: list[dict[str, Any]], axes: list[str]) -> list[str]:
@@ -50,7 +57,8 @@ def _columns(table: list[dict[str, Any]], axes: list[str]) -> list[str]:
 
 
 def write_reports(sweep) -> tuple[Path, Path]:
-    """Rewrite sweep.csv and sweep.md (atomically) from the runs' records as they are now."""
+    """Rewrite sweep.csv and sweep.md (atomically, never through a link inside the sweep
+    folder) from the runs' records as they are now."""
     axes = [a.name for a in sweep.spec.axes]
     table = rows(sweep)
     cols = _columns(table, axes)
@@ -61,15 +69,9 @@ def write_reports(sweep) -> tuple[Path, Path]:
         w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
     csv_path = sweep.dir / "sweep.csv"
     md_path = sweep.dir / "sweep.md"
-    _replace(csv_path, buf.getvalue())
-    _replace(md_path, markdown(sweep, table, cols))
+    write_file(csv_path, buf.getvalue(), within=sweep.dir)
+    write_file(md_path, markdown(sweep, table, cols), within=sweep.dir)
     return csv_path, md_path
-
-
-def _replace(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _cell(v: Any, key: str = "") -> str:
