@@ -6,11 +6,13 @@ MAX_MESSAGE = 2000
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it (128 + SIGINT)
 
 
-def one_line(text: str) -> str:
-    """Text that came from outside (a path, a --set value) cannot break the line: control
-    characters are shown escaped, and a huge value is cut."""
+def one_line(text: object) -> str:
+    """The one escaping function: text or a path that came from outside (a folder's name, a
+    --set value, a record) cannot break the line or act on the terminal. Control characters
+    (ESC, BEL, a newline) are shown escaped, and a huge value is cut; escaping twice changes
+    nothing, so a line may pass through here again on its way out."""
     out = "".join(
-        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in text
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode() for c in str(text)
     )
     return out if len(out) <= MAX_MESSAGE else out[: MAX_MESSAGE - 3] + "..."
 

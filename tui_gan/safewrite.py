@@ -124,10 +124,8 @@ def write_file(
     with folder(path.parent, within if within is not None else path.parent) as dfd:
         _check_target(dfd, name, path)
         tmp = tmp_name(name)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o644,
-                     dir_fd=dfd)  # fmt: skip
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with _open_tmp(dfd, tmp) as fh:
                 if callable(data):
                     data(fh)
                 else:
@@ -144,6 +142,12 @@ def write_file(
         if durable:
             _fsync(dfd)
     return path
+
+
+def _open_tmp(dfd: int, name: str) -> IO[bytes]:
+    """A new temp file in the folder `dfd`: created here (O_EXCL), never an existing one."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    return os.fdopen(os.open(name, flags, 0o644, dir_fd=dfd), "wb")
 
 
 def link_file(src: Path, dst: Path, within: Path | None = None) -> Path:

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import tui_gan.engine.checkpoint as ck
+from tui_gan import safewrite
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.recorder import run
@@ -22,14 +23,13 @@ def test_a_full_disk_during_torch_save_names_the_cause(tmp_path: Path, monkeypat
     # with ENOSPC, as a full disk does.
     path = tmp_path / "last.pt"
     ck.atomic_save({"step": 1}, path)
-    real_open = builtins.open
+    real_open_tmp = safewrite._open_tmp
 
-    def full_disk_open(file, mode="r", *args, **kwargs):
-        if "w" in mode and ".tmp" in str(file):
-            return real_open("/dev/full", mode, *args, **kwargs)
-        return real_open(file, mode, *args, **kwargs)
+    def full_disk_open(dfd, name):
+        real_open_tmp(dfd, name).close()  # the temp file is made, as on a real full disk ...
+        return builtins.open("/dev/full", "wb")  # ... and every write to it fails
 
-    monkeypatch.setattr(ck, "open", full_disk_open, raising=False)
+    monkeypatch.setattr(safewrite, "_open_tmp", full_disk_open)
     with pytest.raises(OSError) as info:
         ck.atomic_save({"step": 2, "w": torch.zeros(100_000)}, path)
     assert info.value.errno == errno.ENOSPC

@@ -27,8 +27,10 @@ def usage_line(err: click_errors.ClickException) -> str:
     message = err.format_message()
     param = getattr(err, "param", None)
     opts = getattr(param, "opts", None) if param is not None else None
-    if isinstance(err, click_errors.BadParameter) and opts and not isinstance(
-        err, click_errors.MissingParameter
+    if (
+        isinstance(err, click_errors.BadParameter)
+        and opts
+        and not isinstance(err, click_errors.MissingParameter)
     ):
         hint = next((o for o in opts if o.startswith("--")), opts[0])
         why = err.message.removeprefix("Value error, ")  # Typer passes pydantic's wording on

@@ -52,7 +52,7 @@ def evaluate_checkpoint(
     if gan.preset.data.name != "toy1d":
         data = load_images(gan.preset)
         if data.note:
-            print(f"note: {data.note}", file=sys.stderr)
+            print(f"note: {one_line(data.note)}", file=sys.stderr)
     ctx = build_context(gan.preset, gan.device, RunDir(path.parent).classifiers, data=data)
     result = evaluate(gan, ctx, n=n, seed=seed, fid=fid, inception_weights=inception_weights)
     return {"checkpoint": str(path), "step": int(load_checkpoint(path)["step"]), **result}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-from tui_gan.errors import UsageError, from_os_error
+from tui_gan.errors import UsageError, from_os_error, one_line
 
 
 def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> None:
@@ -15,12 +16,16 @@ def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> Non
             f"tui-gan report needs matplotlib ({err}); pip install matplotlib"
         ) from None
     try:
-        md = write_report(runs, out, fmt, frames)
+        with warnings.catch_warnings():
+            # matplotlib's note on a glyph its font lacks quotes the character raw: an escape
+            # code in a run's name would reach the terminal through it.
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            md = write_report(runs, out, fmt, frames)
     except OSError as err:  # an unwritable --out, a full disk
         raise from_os_error(err, out or runs[0]) from None
     figures = sorted(p.name for p in md.parent.iterdir() if p.suffix == f".{fmt}")
     drawn = f"{len(figures)} figures: {', '.join(figures)}" if figures else "no figures"
-    print(f"wrote {md} and {drawn} (report.md says why any is missing)")
+    print(one_line(f"wrote {md} and {drawn} (report.md says why any is missing)"))
 
 
 def run_tensorboard(runs: list[Path], out: Path | None) -> None:
@@ -35,4 +40,4 @@ def run_tensorboard(runs: list[Path], out: Path | None) -> None:
             n = convert(run, logdir)
         except OSError as err:
             raise from_os_error(err, logdir) from None
-        print(f"wrote {n} records of {run} to {logdir} (tensorboard --logdir {logdir})")
+        print(one_line(f"wrote {n} records of {run} to {logdir} (tensorboard --logdir {logdir})"))

@@ -14,7 +14,7 @@ from tui_gan.engine.events import StepMetrics, parse_line
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.safeio import open_regular
 from tui_gan.engine.state import LIVE_STATES, Observed
-from tui_gan.errors import UsageError, from_os_error, one_line
+from tui_gan.errors import TuiGanError, UsageError, from_os_error, one_line
 
 COLUMNS = ("run", "preset", "state", "step", "losses", "updated")
 
@@ -184,6 +184,10 @@ def run_runs(out: Path, as_json: bool = False) -> None:
 
 
 def run_stop(run_dir: Path, timeout: float) -> None:
+    """Ask a live run to save and stop; exit 0 only once it has, with a checkpoint that loads
+    (a trainer killed on the way is one line and exit 1, naming what is left to resume)."""
+    from tui_gan.stopping import stop_outcome
+
     state = control.run_state(run_dir)
     if state == "unknown":
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no status.json)")
@@ -199,10 +203,7 @@ def run_stop(run_dir: Path, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise UsageError(f"{run_dir}: still running after {timeout:.0f}s; try again")
         time.sleep(0.1)
-    status = control.read_status(run_dir) or {}
-    print(
-        one_line(
-            f"{run_dir}: {status.get('state', 'ended')} at step {status.get('step', '?')}, "
-            f"checkpoint {run_dir / 'last.pt'}"
-        )
-    )
+    outcome = stop_outcome(run_dir)
+    if not outcome.ok:
+        raise TuiGanError(outcome.line)
+    print(outcome.line)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from tui_gan.errors import PresetError, UsageError
+from tui_gan.errors import PresetError, UsageError, one_line
 
 
 def run_sweep(
@@ -65,20 +66,18 @@ def run_sweep(
         raise UsageError(str(err)) from None
     gpus = _gpus(device)
     sweep = Sweep(spec, Path(out), steps)
-    existed = sweep.dir.exists()
-    try:
-        jobs, runner = _launcher(launcher, submitit, jobs, gpus, sweep)
-    except UsageError:
-        if not existed:  # submitit makes its folder before it checks its parameters
-            shutil.rmtree(sweep.dir, ignore_errors=True)
-        raise
-    sweep.open()  # only now: a refused sweep leaves no folder behind
+    jobs, make_runner = _launcher(launcher, submitit, jobs, gpus, sweep)  # creates nothing
+    sweep.open()  # only now: a refused sweep leaves no folder behind, --out included
+    runner = make_runner()
     _survive_hangup(sweep.dir / "sweep.log")
     return drive(sweep, runner, jobs, device, say=_say)
 
 
-def _launcher(launcher: str, submitit: list[str], jobs: int | None, gpus: int, sweep):
-    """(jobs, launcher): where the runs go, and how many at once."""
+def _launcher(
+    launcher: str, submitit: list[str], jobs: int | None, gpus: int, sweep
+) -> tuple[int, Callable[[], object]]:
+    """(jobs, a maker of the launcher): how many runs at once, and where they go. Every check
+    is made here; the maker, called once the sweep's folder exists, only builds."""
     from tui_gan.sweep.runner import LocalLauncher, cpu_count
 
     if launcher == "submitit":
@@ -90,18 +89,24 @@ def _launcher(launcher: str, submitit: list[str], jobs: int | None, gpus: int, s
         # schedules them; submitit's local executor runs here, so as the local launcher.
         jobs = jobs or (max(1, gpus) if cluster in ("local", "debug") else len(sweep.spec.runs))
         threads = max(1, cpu_count() // jobs) if cluster == "local" else 0
-        return jobs, SubmititLauncher(sweep.dir / ".submitit", params, cluster, threads)
+        # submitit makes its folder before it checks its parameters: they are checked on a
+        # throwaway executor in a temp folder, so a refusal leaves nothing under --out.
+        with tempfile.TemporaryDirectory(prefix="tui-gan-submitit-") as probe:
+            SubmititLauncher(Path(probe) / ".submitit", dict(params), cluster, threads)
+        folder = sweep.dir / ".submitit"
+        return jobs, lambda: SubmititLauncher(folder, params, cluster, threads)
     if submitit:
         raise UsageError(
             "--submitit sets the submitit launcher's parameters: add --launcher submitit"
         )
     jobs = jobs or max(1, gpus)  # one per GPU; on a CPU one, with every core
-    return jobs, LocalLauncher(jobs, gpus)
+    return jobs, lambda: LocalLauncher(jobs, gpus)
 
 
 def _say(line: str) -> None:
+    """A progress line: it quotes run names and their train.log, so it is escaped."""
     try:
-        print(line, flush=True)
+        print(one_line(line), flush=True)
     except OSError:  # the terminal went away between the hangup and our redirect
         pass
 

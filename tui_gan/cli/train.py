@@ -212,7 +212,7 @@ class PlainReporter:
         self.run_dir: Path | None = None
 
     def out(self, text: str) -> None:
-        print(text, flush=True)
+        print(one_line(text), flush=True)  # names from disk in it: escaped, one line
 
     def handle(self, e: ev.Event) -> None:
         match e:
@@ -242,6 +242,14 @@ class PlainReporter:
 
     def close(self) -> None:
         pass
+
+
+def _shown(value: object) -> str:
+    """A name or message from disk inside Rich markup: escaped, so `[bold]` in a folder name
+    shows as written and an escape code cannot reach the terminal."""
+    from rich.markup import escape
+
+    return escape(one_line(str(value)))
 
 
 class RichReporter:
@@ -281,15 +289,19 @@ class RichReporter:
                 self.run_dir = e.run_dir
                 p.start()
                 self.bar = p.add_task(
-                    e.preset or "", total=e.total_steps, completed=e.step, rate="", metrics=""
+                    _shown(e.preset or ""),
+                    total=e.total_steps,
+                    completed=e.step,
+                    rate="",
+                    metrics="",
                 )
                 p.console.print(
-                    f"{'resuming' if e.resumed else 'training'} [bold]{e.preset}[/] on "
-                    f"{e.dataset} ({e.device}) -> {e.run_dir}"
+                    f"{'resuming' if e.resumed else 'training'} [bold]{_shown(e.preset)}[/] on "
+                    f"{_shown(e.dataset)} ({e.device}) -> {_shown(e.run_dir)}"
                 )
             case ev.Notice():
                 style = "yellow" if e.level == "warning" else "dim"
-                self.console.print(f"[{style}]{e.message}[/]")
+                self.console.print(f"[{style}]{_shown(e.message)}[/]")
             case ev.StepMetrics() if self.bar is not None:
                 p.update(
                     self.bar,
@@ -299,7 +311,7 @@ class RichReporter:
                 )
             case ev.Finished():
                 p.stop()
-                self.console.print(_summary(e, self.run_dir))
+                self.console.print(_shown(_summary(e, self.run_dir)))
             case ev.Failed():
                 p.stop()
                 _print_failure(e)

@@ -179,13 +179,17 @@ _LAUNCHER_FILES = frozenset({CLAIM, TRAIN_LOG, TORCHRUN_LOG})
 
 
 def _taken(run_dir: Path, names: list[str]) -> UsageError:
+    if "last.pt" in names:
+        return UsageError(
+            f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
+            "or pick another --name"
+        )
     names = sorted(names, key=lambda n: (n.startswith("."), n))  # what the user made first
     shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-    if "last.pt" in names:
-        way = f"continue it with --resume {run_dir}, or pick another --name"
-    else:
-        way = "pick another --name (or --out), or empty the folder yourself"
-    return UsageError(f"{run_dir} is not empty ({shown}): a new run never writes over it; {way}")
+    return UsageError(
+        f"{run_dir} is not empty ({shown}): a new run never writes over it; "
+        "pick another --name (or --out), or empty the folder yourself"
+    )
 
 
 def claim(run_dir: Path) -> str:

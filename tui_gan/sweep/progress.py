@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from tui_gan.engine.safeio import read_json_object
 from tui_gan.engine.state import LIVE_STATES
 
 SWEEP_FILE = "sweep.json"  # the sweep's spec, runs and sessions (runner.Sweep writes it)
+# What a run is scored by, by the key of its evaluation: FID, or W1 for a 1-D run (whose
+# records have no FID); sweep.md ranks the runs by the same.
+SCORES = {"fid": "FID", "w1": "W1"}
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,50 @@ class RunRow:
     state: str  # a run state, or "pending" (not started)
     step: int
     total: int | None
-    score: float | None  # the last evaluation's FID (1-D runs: W1)
+    score: float | None  # the last evaluation's score, named by `metric`
+    metric: str | None = None  # "FID", "W1" (1-D runs), or None before an evaluation
+
+
+def score_of(values: Mapping[str, Any]) -> tuple[str, float] | None:
+    """(metric, value) of an evaluation's numbers (an eval record, a sweep.csv row): FID, or
+    a 1-D run's W1; None without either."""
+    for key, metric in SCORES.items():
+        v = values.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return metric, float(v)
+    return None
+
+
+def score_cell(metric: str | None, value: float | None) -> str:
+    """The value at the precision its metric needs: FID 12.3, W1 0.045 ("--": none yet)."""
+    if value is None:
+        return "--"
+    return f"{value:.1f}" if metric in (None, "FID") else f"{value:.3f}"
+
+
+def score_text(metric: str, value: float) -> str:
+    """A run's score named by its metric, for a progress line: "FID 12.3", "W1 0.045"."""
+    return f"{metric} {score_cell(metric, value)}"
+
+
+def sweep_metric(meta: dict[str, Any]) -> str:
+    """What the sweep's runs are scored by, before any has been: W1 when its preset (with
+    the first run's overrides) trains on the 1-D data set, else FID; "score" when the preset
+    cannot be read here."""
+    from tui_gan.errors import TuiGanError
+    from tui_gan.presets import load_preset
+
+    preset = meta.get("preset")
+    runs = meta.get("runs") or [{}]
+    sets = runs[0].get("set") if isinstance(runs[0].get("set"), list) else []
+    try:
+        loaded = load_preset(
+            preset if isinstance(preset, str) else None,
+            tuple(s for s in sets if isinstance(s, str)),
+        )
+    except (TuiGanError, OSError):
+        return "score"
+    return "W1" if loaded.data.name == "toy1d" else "FID"
 
 
 def read_meta(sweep_dir: Path) -> dict[str, Any] | None:
@@ -39,11 +86,11 @@ def is_sweep(path: Path) -> bool:
 
 # metrics.jsonl path -> (size, mtime_ns, last step, last score): the live table polls every
 # second, and only a file that changed since is read again.
-_SEEN: dict[Path, tuple[int, int, int, float | None]] = {}
+_SEEN: dict[Path, tuple[int, int, int, tuple[str, float] | None]] = {}
 
 
-def _progress(metrics: Path) -> tuple[int, float | None]:
-    """(last step, last evaluation's score) of a run, from its records."""
+def _progress(metrics: Path) -> tuple[int, tuple[str, float] | None]:
+    """(last step, last evaluation's (metric, score)) of a run, from its records."""
     try:
         st = metrics.stat()
     except OSError:
@@ -54,7 +101,7 @@ def _progress(metrics: Path) -> tuple[int, float | None]:
     score, step = None, 0
     for event in ev.iter_events(metrics):
         if isinstance(event, ev.Evaluated):
-            score = event.score
+            score = score_of({"fid": event.fid, "w1": event.w1})
         elif isinstance(event, ev.StepMetrics | ev.Finished):
             step = max(step, event.step)
     _SEEN[metrics] = (st.st_size, st.st_mtime_ns, step, score)
@@ -74,7 +121,8 @@ def run_rows(sweep_dir: Path, meta: dict[str, Any]) -> list[RunRow]:
         step, score = _progress(run_dir / "metrics.jsonl")
         step = max(step, status.get("step", 0))  # status.json's step is where it started
         total = status.get("total_steps")
-        out.append(RunRow(r["name"], values, state, step, total, score))
+        metric, value = score or (None, None)
+        out.append(RunRow(r["name"], values, state, step, total, value, metric))
     return out
 
 

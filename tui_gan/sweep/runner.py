@@ -269,9 +269,11 @@ def _report(sweep: Sweep, run: Run, say) -> str:
             return "stopped"
         say(f"  {run.name}: {state}: {last_log_line(run_dir)}")
         return "failed"
+    from tui_gan.sweep.progress import score_of, score_text
+
     row = final_row(run_dir)
-    score = row.get("fid", row.get("w1"))
-    shown = f", FID {score:.1f}" if isinstance(score, float) else ""
+    scored = score_of(row)  # FID, or a 1-D run's W1: named by what it is
+    shown = f", {score_text(*scored)}" if scored else ""
     say(f"  {run.name}: finished in {row.get('wall_s') or 0:.0f}s{shown}")
     return "finished"
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -20,8 +21,9 @@ from tui_gan.engine import control
 from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.state import LIVE_STATES, STATES, Observed
-from tui_gan.errors import EXIT_INTERRUPTED
+from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
+from tui_gan.stopping import StopOutcome
 from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
@@ -83,6 +85,13 @@ class ReportWritten(Message):
     run_dir: Path
     ok: bool
     line: str
+
+
+@dataclass
+class StopSettled(Message):
+    """How the run that q asked to stop has ended (read off the UI thread: it loads torch)."""
+
+    outcome: StopOutcome
 
 
 @dataclass
@@ -214,7 +223,7 @@ class Dashboard(App):
     def follow(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self.view = RunView.open(run_dir)
-        self.sub_title = str(run_dir)
+        self.sub_title = one_line(run_dir)
         problem = RunDir(run_dir).format_problem()
         if problem:
             self.say(f"warning: {problem}")
@@ -520,7 +529,8 @@ class Dashboard(App):
         message = None
         if self.run_dir is not None:
             where = display_path(self.run_dir)
-            message = f"detached; the run goes on. Back to it: tui-gan attach {where}"
+            # Text, not a str: Rich would read "[bold]" in a run's name as markup.
+            message = Text(f"detached; the run goes on. Back to it: tui-gan attach {where}")
         self.exit(message=message)
 
     def action_quit_run(self) -> None:
@@ -528,15 +538,30 @@ class Dashboard(App):
             self.exit()
             return
         if not self._request(stop=True):
-            self.exit(message=control.why_not_live(self.run_dir))
+            self.exit(message=Text(one_line(control.why_not_live(self.run_dir))))
             return
         self.say("saving a checkpoint and stopping the run…")
         run_dir = self.quitting = self.run_dir
         self.set_timer(STOP_WAIT_S, lambda: self._exit_after_stop(run_dir))
 
     def _exit_after_stop(self, run_dir: Path) -> None:
-        status = control.read_status(run_dir) or {}
-        self.exit(
-            message=f"run {status.get('state', '?')} at step {status.get('step', '?')}: "
-            f"{display_path(run_dir / 'last.pt')}"
-        )
+        """The run has ended, or the wait for it is over: say how, as `tui-gan stop` does."""
+        if self.quitting != run_dir:
+            return  # already settling (the state change and the timer both call this)
+        self.quitting = None
+        self._settle_stop(run_dir)
+
+    @work(thread=True, group="stop", exit_on_error=False)
+    def _settle_stop(self, run_dir: Path) -> None:
+        from tui_gan.stopping import stop_outcome
+
+        try:
+            outcome = stop_outcome(run_dir)
+        except Exception as err:  # noqa: BLE001 - q must leave the dashboard, whatever happens
+            outcome = StopOutcome(False, one_line(f"{run_dir}: {type(err).__name__}: {err}"))
+        self.post_message(StopSettled(outcome))
+
+    def on_stop_settled(self, message: StopSettled) -> None:
+        outcome = message.outcome
+        line = outcome.line if outcome.ok else f"tui-gan: {outcome.line}"
+        self.exit(return_code=0 if outcome.ok else 1, message=Text(line))

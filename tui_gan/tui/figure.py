@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_gan.errors import one_line
 from tui_gan.render.images import open_grid
 
 
@@ -30,9 +32,10 @@ class FigureScreen(ModalScreen[None]):
 
         picture = open_grid(self.path, "RGB")
         with Vertical(id="figure") as box:
-            box.border_title = f"{self.path}  (Esc closes)"
+            # Text: a border title or a Static would take "[b]" in a run's name for markup.
+            box.border_title = Text(one_line(f"{self.path}  (Esc closes)"))
             if picture is None:
-                yield Static(f"cannot read {self.path}")
+                yield Static(Text(one_line(f"cannot read {self.path}")))
             else:
                 widget = SixelImage if self.protocol == "sixel" else TGPImage
                 yield widget(picture, id="picture")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from tui_gan.errors import one_line
 
 
 def shipped_presets() -> list[tuple[str, str]]:
@@ -38,7 +41,8 @@ class PresetPicker(ModalScreen[str | None]):
     def _options(self, text: str) -> list[Option]:
         words = text.lower().split()
         return [
-            Option(f"{name:<14} {desc}", id=name)
+            # Text: a preset file's name or description is shown as written, never as markup.
+            Option(Text(one_line(f"{name:<14} {desc}")), id=name)
             for name, desc in self.presets
             if all(w in f"{name} {desc}".lower() for w in words)
         ]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
-from tui_gan.engine.safeio import open_regular, read_bytes
+from tui_gan.engine.safeio import MAX_STEP, SMALL_FILE, open_regular
 from tui_gan.engine.state import Observed, RunState
+from tui_gan.errors import one_line
 from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
 from tui_gan.tui.history import History
 
@@ -22,11 +23,13 @@ READ_CHUNK = 16 << 20  # per poll: a huge file is read over several polls, not i
 
 
 def display_path(path: Path) -> str:
-    """Relative to the working directory when under it (short, and what the user typed)."""
+    """Relative to the working directory when under it (short, and what the user typed);
+    escaped, as every name from disk is on the way to the terminal."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        shown = Path(path).resolve().relative_to(Path.cwd().resolve())
     except ValueError:
-        return str(path)
+        shown = Path(path)
+    return one_line(shown)
 
 
 class RunTail:
@@ -98,23 +101,29 @@ class RunView:
     notes: list[str] = field(default_factory=list)  # lines for the event log, not yet shown
     updated: float = 0.0  # wall time of the last record seen
     loss_kind: str = "bce"
+    skipped: int = 0  # records past the run's last step, left out
 
     @classmethod
-    def open(cls, run_dir: Path) -> RunView:
+    def open(cls, run_dir: Path, preset: bytes | None = None) -> RunView:
+        """The view of a run; `preset`: preset.toml's bytes when the caller read them itself."""
         view = cls(Path(run_dir))
-        view.read_preset()
+        view.read_preset(preset)
         return view
 
-    def read_preset(self) -> None:
+    def read_preset(self, data: bytes | None = None) -> None:
         """What the header needs from preset.toml, each field taken only when it has the right
         type; a missing or broken file leaves the defaults (a newer tui-gan's extra fields
-        are no reason to show nothing)."""
+        are no reason to show nothing). A link in the file's place is not followed."""
         from tui_gan.config import load_toml_bytes
         from tui_gan.errors import PresetError
 
         path = self.run_dir / "preset.toml"
-        data = read_bytes(path)
         if data is None:
+            fh = open_regular(path, follow=False)
+            if fh is not None:
+                with fh:
+                    data = fh.read(SMALL_FILE + 1)
+        if data is None or len(data) > SMALL_FILE:
             return
         try:
             preset = load_toml_bytes(data, path)
@@ -198,7 +207,21 @@ class RunView:
             return self.recorded
         return self.observed
 
+    def past_the_end(self, event: ev.Event) -> bool:
+        """A record beyond the run's last step (its own, for a start record) is not its
+        history: a hand-edited or foreign line would read as step 10^18 of 20."""
+        last = event.total_steps if isinstance(event, ev.RunStarted) else self.total_steps
+        return event.step > MAX_STEP or bool(last) and event.step > last
+
     def apply(self, event: ev.Event) -> None:
+        if self.past_the_end(event):
+            self.skipped += 1
+            if self.skipped == 1:  # once: a file of junk must not flood the log
+                self.note(
+                    f"warning: skipped a {event.TYPE} record at step {event.step}, past the "
+                    f"run's {self.total_steps or '?'} steps (metrics.jsonl has junk in it)"
+                )
+            return
         self.updated = time.time()
         self.step = max(self.step, event.step)
         match event:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
-from tui_gan.sweep.progress import RunRow, progress_text, read_meta, run_rows, summary
+from tui_gan.errors import one_line
+from tui_gan.sweep.progress import (
+    RunRow,
+    progress_text,
+    read_meta,
+    run_rows,
+    score_cell,
+    summary,
+    sweep_metric,
+)
 
 POLL_S = 1.0
 STATE_STYLE = {
@@ -29,6 +39,12 @@ STATE_STYLE = {
 @dataclass
 class RowsRead(Message):
     rows: list[RunRow]
+
+
+def shown(value: object) -> Text:
+    """A name or value from sweep.json or the folder, as a cell or a title shows it: escaped,
+    and a Text, so "[b]" in it is never taken for markup."""
+    return Text(one_line(value))
 
 
 class SweepApp(App[Path | None]):
@@ -54,11 +70,12 @@ class SweepApp(App[Path | None]):
             if isinstance(a, dict) and isinstance(a.get("name"), str)
         ]
         self.axes = list(dict.fromkeys(names))  # a hand-edited sweep.json may repeat one
+        self.metric = sweep_metric(self.meta)  # FID, or W1 for a sweep of 1-D runs
         self.rows: list[RunRow] = []
         self.start_cursor = cursor
 
     def compose(self) -> ComposeResult:
-        yield Static(f"sweep {self.sweep_dir.name}", id="title")
+        yield Static(shown(f"sweep {self.sweep_dir.name}"), id="title")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -67,9 +84,9 @@ class SweepApp(App[Path | None]):
         # Keys apart from the labels: an axis may be called "step" or "FID".
         table.add_column("run", key="_run")
         for axis in self.axes:
-            table.add_column(axis, key=f"axis:{axis}")
-        for col in ("state", "step", "FID"):
-            table.add_column(col, key=f"_{col}")
+            table.add_column(shown(axis), key=f"axis:{axis}")
+        for col, label in (("state", "state"), ("step", "step"), ("score", self.metric)):
+            table.add_column(label, key=f"_{col}")
         self.watch()
 
     @work(thread=True, exclusive=True)
@@ -88,20 +105,23 @@ class SweepApp(App[Path | None]):
         first = table.row_count == 0
         for r in message.rows:
             step = f"{r.step}/{r.total}" if r.total else str(r.step)
-            fid = "--" if r.score is None else f"{r.score:.1f}"
+            score = score_cell(r.metric, r.score)
             state = Text(r.state, style=STATE_STYLE.get(r.state, "magenta"))
-            cells = (r.name, *(str(r.values.get(a, "")) for a in self.axes), state, step, fid)
+            axes = (shown(r.values.get(a, "")) for a in self.axes)
+            cells = (shown(r.name), *axes, state, step, score)
             if first:
                 table.add_row(*cells, key=r.name)
             else:
-                for col, value in zip(("_state", "_step", "_FID"), cells[-3:], strict=True):
+                for col, value in zip(("_state", "_step", "_score"), cells[-3:], strict=True):
                     table.update_cell(r.name, col, value)
         if first and self.start_cursor:
             table.move_cursor(row=min(self.start_cursor, table.row_count - 1))
         counts = summary(message.rows)
         self.query_one("#title", Static).update(
-            f"sweep {self.sweep_dir.name}: {progress_text(counts, len(message.rows))}"
-            "   (Enter: open a run, q: quit)"
+            shown(
+                f"sweep {self.sweep_dir.name}: {progress_text(counts, len(message.rows))}"
+                "   (Enter: open a run, q: quit)"
+            )
         )
 
     def action_open(self) -> None:
@@ -110,7 +130,9 @@ class SweepApp(App[Path | None]):
             return
         row = self.rows[table.cursor_row]
         if row.state == "pending":
-            self.notify(f"{row.name} has not started yet", severity="warning")
+            self.notify(
+                f"{one_line(row.name)} has not started yet", severity="warning", markup=False
+            )
             return
         self.exit(self.sweep_dir / row.name)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from tui_gan.errors import one_line
+
 
 class EventLog(Widget):
     DEFAULT_CSS = """
@@ -19,7 +21,8 @@ class EventLog(Widget):
         self.lines: list[str] = []  # bounded: the newest 50
 
     def say(self, text: str) -> None:
-        self.lines.append(text)
+        # Lines quote run names, paths and records' own messages: each one row, nothing raw.
+        self.lines.append(one_line(text))
         del self.lines[:-50]
         self.refresh()
 

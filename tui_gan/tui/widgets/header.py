@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui_gan.engine.state import Observed
+from tui_gan.errors import one_line
 from tui_gan.tui.runview import RunView
 
 STATE_STYLE: dict[Observed, str] = {
@@ -65,7 +66,7 @@ class RunHeader(Widget):
             line.append(SEP, style="dim")
             if labels:
                 line.append(f"{label} ", style="dim")
-            line.append(str(value), style=style)
+            line.append(one_line(value), style=style)  # from disk: one row, nothing raw
         return line
 
     def render(self) -> Text:
@@ -76,7 +77,8 @@ class RunHeader(Widget):
         if line1.cell_len > self.content_size.width:  # 80 columns: the values alone
             line1 = self._line1(v, labels=False)
         total = v.total_steps or 0
-        pct = f" {100 * v.step / total:3.0f}%" if total else ""
+        # status.json may say fewer steps than the records reached: never past 100%.
+        pct = f" {100 * min(v.step, total) / total:3.0f}%" if total else ""
         fields = (
             f"step {v.step}/{total or '?'}{pct}",
             f"epoch {v.epoch:.2f}",
