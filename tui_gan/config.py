@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from tui_gan import families
+from tui_gan.engine.safeio import MAX_STEP
 from tui_gan.errors import PresetError
 
 # --- value checks -----------------------------------------------------------
@@ -31,7 +32,7 @@ from tui_gan.errors import PresetError
 # multi-terabyte allocation, a float overflow or a learning rate of 5e-324.
 MAX_WIDTH = 65536  # batch, latent and layer sizes
 MAX_LAYERS = 16
-MAX_STEPS = 10**9
+MAX_STEPS = MAX_STEP  # the one bound on a step, which records and checkpoints share
 MAX_SEED = 2**32 - 1  # seeds are mixed with steps (seed * 1_000_003 + step) for torch
 
 
@@ -289,7 +290,8 @@ class TrainConfig(_Section):
     wgan-gp penalty is taken at un-augmented points between real and fake."""
     precision: Annotated[str, _choice("fp32", "bf16", "fp16")] = "fp32"
     """Autocast G's and D's forward passes: bf16 (Ampere GPUs and later, and CPUs; no
-    scaler needed) or fp16 (with a gradient scaler per network). fp32 is exact and safe."""
+    scaler needed) or fp16 (with a gradient scaler per network). fp32 is the safe choice
+    (full fp32 on a GPU unless train.tf32 is on)."""
     channels_last: bool = False
     """Conv nets and their image batches in NHWC memory order: faster convolutions on
     tensor-core GPUs, especially with bf16/fp16; no effect on an MLP."""
@@ -299,6 +301,17 @@ class TrainConfig(_Section):
     compile: Annotated[str, _choice("off", "default", "reduce-overhead")] = "off"
     """torch.compile G's and D's forward passes (the first steps pay the compile time);
     reduce-overhead also records CUDA graphs, so small steps stop being launch-bound."""
+    tf32: bool = False
+    """CUDA: TF32 tensor cores for fp32 matmuls and convolutions (Ampere and later; a 10-bit
+    mantissa in the products). Off: fp32 is full fp32, convolutions included (PyTorch's own
+    default lets convolutions use TF32). Off until a GPU comparison of quality says more."""
+    cudnn_benchmark: bool = False
+    """CUDA: cuDNN times its convolution algorithms on the first steps and keeps the fastest
+    for these shapes; faster, but the choice (and the last bits) may differ between runs."""
+    deterministic: bool = False
+    """Deterministic algorithms (PyTorch's; on CUDA also cuBLAS's fixed workspace and cuDNN's
+    deterministic kernels, with tf32 and cudnn_benchmark forced off): a GPU run then repeats
+    itself, and a resume a straight run, at some cost in speed. CPU runs are exact anyway."""
 
 
 class EbmConfig(_Section):

@@ -17,6 +17,7 @@ from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_state
 from tui_gan.engine.recorder import run
 from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, RunDir, check_claim
+from tui_gan.engine.runtime import start_process
 from tui_gan.engine.state import LIVE_STATES
 from tui_gan.engine.trainer import RunSpec, Trainer
 from tui_gan.errors import EXIT_INTERRUPTED, UsageError, one_line
@@ -96,6 +97,7 @@ def run_rank(spec: RunSpec) -> int:
         # step its broadcast names, having saved together.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         code = 0
+        start_process(spec.preset, spec.device)  # as rank 0's run() does; it says the notes
         for event in Trainer(spec, Controls()).run():
             if isinstance(event, ev.Failed):
                 print(f"tui-gan (rank {d.rank}): {event.error}", file=sys.stderr, flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from tui_gan.config import to_toml
@@ -11,6 +12,7 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.control import write_status
 from tui_gan.engine.events import RUN_FORMAT
 from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.runtime import start_process
 from tui_gan.engine.trainer import RunSpec, Trainer
 from tui_gan.errors import TuiGanError, UsageError, as_user_error
 from tui_gan.safewrite import make_dirs
@@ -109,5 +111,9 @@ class Recorder:
 
 
 def run(spec: RunSpec, controls=None) -> Iterator[ev.Event]:
-    """Train in this process and record the run: the events, already on disk."""
+    """Train in this process and record the run: the events, already on disk. The process's
+    settings (TF32, determinism, the allocator) are made first, as the preset asks."""
+    notes = start_process(spec.preset, spec.device)
+    if notes:
+        spec = replace(spec, notes=(*spec.notes, *notes))
     return Recorder(spec).record(Trainer(spec, controls).run())

@@ -283,6 +283,12 @@ class Dashboard(App):
         from tui_gan.tui.resources import ResourceReader
 
         worker, reader = get_current_worker(), ResourceReader()
+        try:
+            self._read_resources(worker, reader)
+        finally:
+            reader.close()
+
+    def _read_resources(self, worker, reader) -> None:
         while not worker.is_cancelled:
             run_dir, view = self.run_dir, self.view
             line = ""
@@ -293,7 +299,7 @@ class Dashboard(App):
                 live = (status or {}).get("state") in LIVE_STATES
                 pid = control.verified_pid(run_dir, status) if live else None
                 try:
-                    line = reader.read(pid, view.device)
+                    line = reader.read(pid, view.device, view.gpu)
                 except Exception:  # noqa: BLE001 - a reading is a nicety: never an error
                     line = ""
             self.post_message(ResourcesRead(run_dir, line))

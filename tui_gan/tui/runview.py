@@ -79,6 +79,7 @@ class RunView:
     preset: str = "?"
     dataset: str = "?"
     device: str = "?"
+    gpu: str | None = None  # the run's GPU by UUID, from its start record (NVML finds it)
     family: str = ""
     image_size: int = 28
     observed: Observed = "unknown"  # from status.json
@@ -228,6 +229,7 @@ class RunView:
             case ev.RunStarted():
                 self.step, self.total_steps = event.step, event.total_steps
                 self.device, self.recorded = event.device, "running"
+                self.gpu = event.gpu
                 self.read_preset()
                 self.note(f"run started at step {event.step} on {self.device}")
             case ev.StepMetrics():
