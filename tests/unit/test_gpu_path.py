@@ -39,3 +39,31 @@ def test_two_ranks_slices_make_the_global_batch():
     parts = [Toy1DSource(TARGETS["mixture"], 1000, 64, 3, torch.device("cpu"), r, 2).batch(2)
              for r in (0, 1)]  # fmt: skip
     assert torch.equal(torch.cat(parts), whole)
+
+
+def test_gpus_honours_the_presets_cpu_device(tmp_path, monkeypatch):
+    """--gpus N with a preset whose train.device is cpu starts N CPU processes here (no GPU),
+    without --device cpu said again; a GPU preset is still refused in one line."""
+    import io
+    import subprocess
+
+    from tui_gan.cli import torchrun
+    from tui_gan.cli.options import TrainArgs
+    from tui_gan.errors import UsageError
+
+    started = []
+
+    class FakeProc:
+        stderr = io.BytesIO(b"")
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kw: started.append(cmd) or FakeProc())
+    args = TrainArgs(preset="toy1d-sine", overrides=('train.device="cpu"',), out=tmp_path)
+    assert torchrun.run_torchrun(args, 2) == 0
+    assert started and "--nproc-per-node=2" in started[0]
+    gpu = TrainArgs(preset="toy1d-sine", overrides=('train.device="cuda"',), out=tmp_path)
+    with pytest.raises(UsageError, match="torch sees 0 GPU"):
+        torchrun.run_torchrun(gpu, 2)

@@ -21,19 +21,13 @@ LOG = TORCHRUN_LOG  # torchrun's own messages, in the run directory
 def run_torchrun(args: TrainArgs, n: int) -> int:
     """Start torchrun on this machine (--standalone: a free port, no rendezvous server) with
     the run's name fixed first, so every rank writes (rank 0) to the same directory."""
-    if args.device != "cpu":
-        import torch
-
-        have = torch.cuda.device_count()
-        if have < n:
-            raise UsageError(
-                f"--gpus {n}: torch sees {have} GPU(s) here; lower --gpus, or --device cpu "
-                "for N CPU processes"
-            )
     if args.resume:
-        from tui_gan.engine.checkpoint import resolve_checkpoint
+        from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 
-        resolve_checkpoint(args.resume)  # a typo is one line here, not N ranks' errors
+        # A typo is one line here, not N ranks' errors; the device is the run's own.
+        saved = load_run_checkpoint(resolve_checkpoint(args.resume))["preset"]
+        train = saved.get("train") if isinstance(saved, dict) else None
+        device = args.device or (train.get("device") if isinstance(train, dict) else None)
     else:
         from tui_gan.families import family
 
@@ -41,6 +35,16 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
         if family(preset.model.family).kind != "gan":  # said once here, not once per rank
             raise UsageError(
                 f"{preset.model.family} trains in one process; --gpus is for the GAN families"
+            )
+        device = args.device or preset.train.device
+    if device != "cpu":  # the preset's device counts as --device does
+        import torch
+
+        have = torch.cuda.device_count()
+        if have < n:
+            raise UsageError(
+                f"--gpus {n}: torch sees {have} GPU(s) here; lower --gpus, or --device cpu "
+                "for N CPU processes"
             )
     run_dir = args.run_dir
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
