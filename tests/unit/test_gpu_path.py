@@ -67,3 +67,44 @@ def test_gpus_honours_the_presets_cpu_device(tmp_path, monkeypatch):
     gpu = TrainArgs(preset="toy1d-sine", overrides=('train.device="cuda"',), out=tmp_path)
     with pytest.raises(UsageError, match="torch sees 0 GPU"):
         torchrun.run_torchrun(gpu, 2)
+
+
+def test_a_cpu_made_adam_state_loads_into_a_fused_adam_on_another_device():
+    """`meta` stands in for CUDA: torch keeps a CPU-made `step` on the CPU when the saved
+    group says unfused, and fused Adam then fails at its first step on the GPU."""
+    from tui_gan.engine.gan import load_optimizer
+
+    cpu = torch.zeros(3, requires_grad=True)
+    made = torch.optim.Adam([cpu])
+    cpu.grad = torch.ones(3)
+    made.step()
+    saved = made.state_dict()
+    assert saved["param_groups"][0].get("fused") is None  # as a CPU fp32 run saves it
+
+    param = torch.zeros(3, device="meta", requires_grad=True)
+    fused = torch.optim.Adam([param], fused=True)  # on meta the fused path is forced
+    load_optimizer(fused, saved, fused=True)
+    st = fused.state[param]
+    assert {t.device.type for t in st.values()} == {"meta"}  # step too, not only the moments
+    assert st["step"].dtype == torch.float32
+    assert fused.param_groups[0]["fused"] is True
+
+
+def test_a_cpu_made_gan_checkpoint_resumes_into_a_fused_gan(monkeypatch):
+    from tui_gan.engine.gan import GAN
+    from tui_gan.engine.speed import Speed
+    from tui_gan.presets import load_preset
+
+    preset = load_preset("toy1d-sine")
+    made = GAN(preset, 1, torch.device("cpu"))
+    g = torch.Generator().manual_seed(0)
+    made.step(lambda k: TARGETS["sine"].sample(preset.train.batch_size, g), g)
+    state = made.state_dict()
+    monkeypatch.setattr(Speed, "fused_adam", property(lambda self: True))
+    fused = GAN(preset, 1, torch.device("cpu"))
+    fused.load_state_dict(state)
+    for opt in (fused.opt_g, fused.opt_d):
+        assert all(group["fused"] for group in opt.param_groups)
+        for p, st in opt.state.items():
+            assert st["step"].device == p.device and st["step"].dtype == torch.float32
+    fused.step(lambda k: TARGETS["sine"].sample(preset.train.batch_size, g), g)  # it trains on

@@ -292,13 +292,9 @@ class GAN:
                 self.ema_updates = int(state.get("ema_updates", 0))
             self.d_updates = int(state.get("d_updates", 0))
             if "opt_g" in state:
-                self.opt_g.load_state_dict(state["opt_g"])
-                self.opt_d.load_state_dict(state["opt_d"])
-                # A state dict carries its groups' settings: a CPU-made checkpoint would turn
-                # the fused kernel off on a GPU (and the fp16 scaler would sync each step).
-                for group in (*self.opt_g.param_groups, *self.opt_d.param_groups):
-                    group["fused"] = self.speed.fused_adam or None
-                    group["foreach"] = None
+                fused = self.speed.fused_adam
+                load_optimizer(self.opt_g, state["opt_g"], fused)
+                load_optimizer(self.opt_d, state["opt_d"], fused)
             self.speed.load_state_dict(state.get("scalers", {}))
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
             lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
@@ -306,3 +302,19 @@ class GAN:
             raise CheckpointError(
                 f"{source}: its weights do not fit its preset's networks ({detail})"
             ) from None
+
+
+def load_optimizer(opt: torch.optim.Optimizer, saved: dict[str, Any], fused: bool) -> None:
+    """Load an optimizer's state as this device runs it. A state dict carries its groups'
+    settings, and torch places each parameter's `step` by the *saved* `fused` flag: a CPU-made
+    checkpoint (fused None) would leave `step` on the CPU while its moments go to the GPU, and
+    fused Adam fails at its first step there. So the saved groups take this run's flags first
+    (torch then moves `step` itself), and the loaded groups keep them: the fused kernel on a
+    GPU, so the fp16 scaler's inf check never syncs with the host."""
+    groups = saved.get("param_groups") if isinstance(saved, dict) else None
+    if isinstance(groups, list) and all(isinstance(g, dict) for g in groups):
+        saved = {**saved, "param_groups": [{**g, "fused": fused or None, "foreach": None}
+                                           for g in groups]}  # fmt: skip
+    opt.load_state_dict(saved)
+    for group in opt.param_groups:
+        group["fused"], group["foreach"] = fused or None, None
