@@ -23,9 +23,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def spec(tmp_path: Path, device: str, steps: int, *extra: str) -> RunSpec:
+def spec(
+    tmp_path: Path, device: str, steps: int, *extra: str, name: str = "mnist-dcgan"
+) -> RunSpec:
     preset = load_preset(
-        "mnist-dcgan",
+        name,
         (
             f"train.steps={steps}",
             f'train.device="{device}"',
@@ -43,8 +45,10 @@ def steps_of(events) -> list[ev.StepMetrics]:
     return [e for e in events if isinstance(e, ev.StepMetrics)]
 
 
-def resume(tmp_path: Path, device: str, steps: int) -> list[ev.Event]:
-    s = spec(tmp_path, device, steps)
+def resume(
+    tmp_path: Path, device: str, steps: int, *extra: str, name: str = "mnist-dcgan"
+) -> list[ev.Event]:
+    s = spec(tmp_path, device, steps, *extra, name=name)
     state = load_run_checkpoint(s.run_dir / "last.pt")
     return list(run(RunSpec(s.preset, s.run_dir, s.run_dir / "last.pt", resume_state=state,
                             classifier_dir=s.classifier_dir)))  # fmt: skip
@@ -100,6 +104,87 @@ def test_no_host_sync_in_a_training_step(precision):
     torch.cuda.set_sync_debug_mode("error")
     try:
         for i in range(5, 5 + 2 * batches.steps_per_epoch):  # across epoch boundaries too
+            step(i)
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert torch.isfinite(acc).all()
+
+
+FAMILIES = ["toy1d-sine", "mnist-mlp", "mnist-cdcgan", "mnist-ebm", "mnist-vae"]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_family_moves_from_the_cpu_to_cuda_and_back(tmp_path: Path, name: str):
+    """A checkpoint made on a CPU (fused Adam off there) continues on a GPU and back."""
+    first = list(run(spec(tmp_path, "cpu", 4, name=name)))
+    assert isinstance(first[-1], ev.Finished), first[-1]
+    for device, steps in (("cuda", 8), ("cpu", 12)):
+        events = resume(tmp_path, device, steps, name=name)
+        assert isinstance(events[-1], ev.Finished) and events[-1].state == "finished", events[-1]
+        assert steps_of(events)[-1].step == steps
+
+
+@pytest.mark.parametrize("name", ["mnist-mlp", "mnist-dcgan"])
+def test_three_steps_and_three_more_equal_six_on_cuda(tmp_path: Path, name: str):
+    """With train.deterministic, a GPU resume repeats a straight run's losses exactly (R1 and
+    DiffAugment included: their backward passes are where atomics would differ)."""
+    extra = ("train.deterministic=true", "log.log_every=1", 'train.augment=["translation"]',
+             "loss.r1_gamma=1.0")  # fmt: skip
+    straight = steps_of(run(spec(tmp_path / "a", "cuda", 6, *extra, name=name)))
+    list(run(spec(tmp_path / "b", "cuda", 3, *extra, "log.checkpoint_every=3", name=name)))
+    resumed = steps_of(resume(tmp_path / "b", "cuda", 6, *extra, name=name))
+    assert [m.step for m in resumed] == [4, 5, 6]
+    values = [[m.value(k) for k in m.family().metrics] for m in (*straight[3:], *resumed)]
+    assert values[:3] == values[3:]
+
+
+NO_SYNC = [
+    ("toy1d-sine", ()),
+    ("mnist-mlp", ()),  # R1
+    ("mnist-dcgan", ('train.augment=["color", "translation", "cutout"]', "loss.r1_gamma=1.0")),
+    ("mnist-dcgan", ('train.precision="fp16"',)),
+    ("mnist-cdcgan", ()),
+    ("mnist-ebm", ()),
+    ("mnist-vae", ()),
+]
+
+
+@pytest.mark.parametrize("name, extra", NO_SYNC)
+def test_no_host_sync_in_any_familys_training_step(name: str, extra: tuple[str, ...]):
+    """The trainer's step as it runs it (the seed drawn on the CPU, the batch made or cut on
+    the GPU, the family's update, the metrics added on the device) under
+    torch.cuda.set_sync_debug_mode("error"): any .item(), .tolist() or blocking copy raises."""
+    from tui_gan.engine.data import BatchSource, load_images
+    from tui_gan.engine.toy1d import TARGETS, Toy1DSource
+    from tui_gan.families import family
+
+    device = torch.device("cuda")
+    preset = load_preset(name, extra)
+    batch = preset.train.batch_size
+    if preset.data.name == "toy1d":
+        channels = 1
+        batches = Toy1DSource(TARGETS[preset.data.target], preset.data.size, batch, 0, device)
+    else:
+        data = load_images(preset)
+        channels = data.channels
+    trainable = family(preset.model.family).trainable()(preset, channels, device)
+    if preset.data.name != "toy1d":
+        batches = BatchSource(data, batch, 0, device, trainable.conditional)
+    seeds, noise = torch.Generator().manual_seed(0), torch.Generator(device)
+    acc = torch.zeros(len(trainable.metric_names), device=device)
+    d_steps = preset.train.d_steps
+
+    def step(i: int) -> None:
+        nonlocal acc
+        noise.manual_seed(int(torch.randint(2**62, (1,), generator=seeds)))
+        acc += trainable.step(lambda k, b=i * d_steps: batches.batch(b + k), noise)
+
+    for i in range(5):  # warm-up: the epoch's order, cuDNN's autotuning, the allocator
+        step(i)
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for i in range(5, 5 + min(2 * batches.steps_per_epoch, 200)):  # across an epoch
             step(i)
     finally:
         torch.cuda.set_sync_debug_mode(0)
