@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_gan.engine.safeio import is_count, is_number, read_json_object
+from tui_gan.engine.safeio import is_count, is_number, is_step, read_json_object
 from tui_gan.engine.state import LIVE_STATES, STATES, EndState, Observed, RunState
 from tui_gan.errors import UsageError, from_os_error
 from tui_gan.safewrite import write_file
@@ -223,8 +223,8 @@ _STATUS_FIELDS: dict[str, Callable[[Any], bool]] = {
     "host": lambda v: isinstance(v, str),
     "started": is_number,
     "updated": is_number,
-    "step": is_count,
-    "total_steps": is_count,
+    "step": is_step,  # the one bound on a step, as records and checkpoints have it
+    "total_steps": is_step,
     "preset": lambda v: isinstance(v, str),
     "error": lambda v: isinstance(v, str),
 }

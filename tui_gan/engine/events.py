@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin, get_type_hints
 
-from tui_gan.engine.safeio import is_count, is_number, open_regular
+from tui_gan.engine.safeio import is_count, is_elapsed, is_number, is_step, open_regular
 from tui_gan.engine.state import EndState
 from tui_gan.families import REGISTRY as _FAMILY_REGISTRY
 from tui_gan.families import Family
@@ -48,6 +48,8 @@ def _positive(v: Any) -> bool:
 
 RunFile = Annotated[str, _run_file]
 Positive = Annotated[int, _positive]
+Step = Annotated[int, is_step]  # safeio.MAX_STEP: the bound checkpoints and presets share
+Seconds = Annotated[float, is_elapsed]  # time since the run began (safeio.MAX_ELAPSED)
 Generator = Literal["ema", "live"]  # G's moving average (model.ema_decay) or G itself
 _BASIC: dict[Any, Check] = {
     int: is_count,
@@ -82,7 +84,7 @@ class Event:
     """Something that happened in a run, at a step."""
 
     TYPE: ClassVar[str] = ""
-    step: int
+    step: Step
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -144,15 +146,16 @@ class RunStarted(Event):
     """The loop begins, at step 0 or at the checkpoint it resumes from."""
 
     TYPE = "start"
-    total_steps: int
+    total_steps: Step
     device: str = "?"
-    time: float | None = None
+    time: Seconds | None = None
     preset: str | None = None
     dataset: str | None = None
     steps_per_epoch: int | None = None
     batch_size: int | None = None
     num_classes: int | None = None
     resumed: bool = False
+    gpu: str | None = None  # the physical GPU's UUID (GPU-...), which NVML finds by name
     run_dir: Path | None = field(default=None, compare=False)  # absolute: the stream's only
 
 
@@ -173,7 +176,7 @@ class StepMetrics(Event):
 
     TYPE = "step"
     epoch: float
-    time: float
+    time: Seconds
     # GANs
     loss_d: float | None = None
     loss_g: float | None = None
@@ -210,7 +213,7 @@ class Samples(Event):
 
     TYPE = "samples"
     epoch: float
-    time: float
+    time: Seconds
     path: RunFile
     nrow: Positive = 8
     fresh: RunFile = "samples/fresh.png"
@@ -236,7 +239,7 @@ class Toy1DSnapshot(Event):
 
     TYPE = "toy1d"
     epoch: float
-    time: float
+    time: Seconds
     bin_edges: list[float]
     real_hist: list[float]
     fake_hist: list[float]
@@ -260,7 +263,7 @@ class Evaluated(Event):
 
     TYPE = "eval"
     epoch: float | None = None
-    time: float | None = None
+    time: Seconds | None = None
     fid: float | None = None
     fid_features: str | None = None
     precision: float | None = None
@@ -296,7 +299,7 @@ class CheckpointSaved(Event):
 
     TYPE = "checkpoint"
     path: RunFile
-    time: float | None = None
+    time: Seconds | None = None
     # Image runs: a latent interpolation strip drawn by these weights (rows of interp_steps).
     interp: RunFile | None = None
     interp_steps: Positive | None = None
@@ -307,7 +310,7 @@ class Paused(Event):
     """The loop holds at this step until resumed or stopped."""
 
     TYPE = "paused"
-    time: float | None = None
+    time: Seconds | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,7 +318,7 @@ class Resumed(Event):
     """The loop goes on after a pause."""
 
     TYPE = "resumed"
-    time: float | None = None
+    time: Seconds | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,7 +327,7 @@ class Finished(Event):
 
     TYPE = "finished"
     state: EndState
-    time: float | None = None
+    time: Seconds | None = None
     img_per_s: float | None = None  # over this process's share of the run
     checkpoint: RunFile | None = None
 

@@ -145,7 +145,9 @@ def load_inception_state(path: Path) -> dict[str, Tensor]:
     work so a bad file fails at once, and the extractor reuses it."""
     from tui_gan.engine.checkpoint import load_checkpoint
 
-    state = load_checkpoint(path)  # an empty, cut or hostile file is one line, not a traceback
+    # An empty, cut or hostile file is one line, not a traceback. pytorch-fid's weights
+    # (2019) may be in torch's pre-zip format: taken too, still weights_only.
+    state = load_checkpoint(path, old_format=True)
     if not isinstance(state, dict) or not isinstance(state.get(INCEPTION_KEY), Tensor):
         raise UsageError(_not_inception(path))
     return state

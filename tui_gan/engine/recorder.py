@@ -101,6 +101,12 @@ class Recorder:
                         except StopIteration:
                             return
                         continue
+                    # The failure's record could not be written: its state still must be,
+                    # or the run would read as starting (or running) for ever.
+                    try:
+                        write_status(self.rd.path, "failed", step=event.step, error=event.error)
+                    except (OSError, TuiGanError):
+                        pass  # the disk takes nothing: the line on stderr says it all
                 yield event
                 event = next(stream, None)
         finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine.events import REGISTRY, RUN_FORMAT, Event, Failed, Finished, parse_line, to_line
-from tui_gan.engine.safeio import is_count, open_regular, read_json_object
+from tui_gan.engine.safeio import is_count, is_step, open_regular, read_json_object
 from tui_gan.errors import UsageError, naming
 from tui_gan.safewrite import is_tmp, make_dirs, open_append_file, remove, write_file
 
@@ -32,7 +32,7 @@ def _record_step(line: bytes) -> tuple[str, int] | None:
         obj = json.loads(line)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(obj, dict) or obj.get("type") in REGISTRY or not is_count(obj.get("step")):
+    if not isinstance(obj, dict) or obj.get("type") in REGISTRY or not is_step(obj.get("step")):
         return None  # junk, or a known type that fails its checks
     return str(obj.get("type")), obj["step"]
 

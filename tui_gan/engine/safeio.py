@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -11,27 +12,37 @@ from typing import IO, Any
 SMALL_FILE = 1 << 20  # status.json, control.json: a few hundred bytes when we wrote them
 
 
-def open_regular(path: Path, follow: bool = True) -> IO[bytes] | None:
-    """The file opened for reading, or None when missing or not a regular file.
+class NotRegularFile(OSError):
+    """A folder, FIFO, socket or device where a regular file was expected."""
+
+
+def open_file(path: Path, follow: bool = True) -> IO[bytes]:
+    """The regular file opened for reading, or the OSError that says why not
+    (NotRegularFile for a FIFO, a device or a folder).
 
     O_NONBLOCK so a FIFO planted as metrics.jsonl cannot hang a reader; the fstat then
     refuses it (and devices such as /dev/zero, which would never end). `follow=False`: a
-    symlink at the path itself counts as missing (a run's own files are never links).
+    symlink at the path itself is refused (a run's own files are never links).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return None
+    fd = os.open(path, flags)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            return None
+            raise NotRegularFile(errno.EINVAL, "not a regular file", str(path))
         return os.fdopen(fd, "rb")
-    except OSError:
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def open_regular(path: Path, follow: bool = True) -> IO[bytes] | None:
+    """The file opened for reading (see open_file), or None when missing, not a regular file
+    or not readable."""
+    try:
+        return open_file(path, follow)
+    except OSError:
         return None
 
 
@@ -72,5 +83,23 @@ def is_number(v: Any) -> bool:
 
 
 def is_count(v: Any) -> bool:
-    """A non-negative int of sane size (a step, a pid, a sample count)."""
+    """A non-negative int of sane size (a pid, a sample count)."""
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_MAGNITUDE
+
+
+# The one bound on a step, for a preset's train.steps, a run's total, a checkpoint, a record
+# and status.json alike: a thousand steps a second for thirty years. Past it a step is junk,
+# and a percentage or an ETA made from it is nonsense.
+MAX_STEP = 10**12
+# Seconds of training a checkpoint or a record may say it took: over three centuries.
+MAX_ELAPSED = 1e10
+
+
+def is_step(v: Any) -> bool:
+    """A step count a run can reach: an int in [0, MAX_STEP], not a bool."""
+    return is_count(v) and v <= MAX_STEP
+
+
+def is_elapsed(v: Any) -> bool:
+    """Seconds of training: a finite number in [0, MAX_ELAPSED], not a bool."""
+    return is_number(v) and 0 <= v <= MAX_ELAPSED

@@ -16,11 +16,22 @@ import torch
 
 from tui_gan.config import Preset, validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.checkpoint import atomic_link, atomic_save, rng_state, set_rng_state
+from tui_gan.engine.checkpoint import (
+    NETWORKS,
+    all_finite,
+    atomic_link,
+    atomic_save,
+    float_tensors,
+    non_finite,
+    rng_state,
+    set_rng_state,
+)
 from tui_gan.engine.control import Controls
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.dist import CONTROL_EVERY, Dist
 from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.runtime import gpu_uuid
+from tui_gan.engine.safeio import MAX_ELAPSED, MAX_STEP, is_step
 from tui_gan.errors import CheckpointError, TuiGanError, UsageError, as_user_error, one_line
 from tui_gan.families import RATIO_KEY, family
 from tui_gan.safewrite import write_file
@@ -60,7 +71,13 @@ class RunSpec:
 
 def total_steps(preset: Preset, steps_per_epoch: int) -> int:
     t = preset.train
-    return t.steps if t.steps > 0 else max(1, t.epochs * steps_per_epoch)
+    total = t.steps if t.steps > 0 else max(1, t.epochs * steps_per_epoch)
+    if total > MAX_STEP:  # train.steps is held to it; epochs of a large data set may pass it
+        raise UsageError(
+            f"train.epochs {t.epochs} x {steps_per_epoch} steps an epoch is {total} steps, "
+            f"more than a run can count ({MAX_STEP}); set train.steps instead"
+        )
+    return total
 
 
 class Trainer:
@@ -70,6 +87,7 @@ class Trainer:
         self.step = 0
         self.eval_ctx = None  # built at the first evaluation, then reused
         self.resume_note: str | None = None
+        self.good: Path | None = None  # the checkpoint known finite: saved or resumed from
 
     def run(self) -> Iterator[ev.Event]:
         """Yield events until the run ends; failures end it with a Failed event, never a raise."""
@@ -113,7 +131,10 @@ class Trainer:
 
     def _failed(self, message: str, exit_code: int = 1, details=()) -> ev.Failed:
         error = one_line(message)  # an exception's text may run to pages; the record holds one line
-        return ev.Failed(step=self.step, error=error, details=tuple(details), exit_code=exit_code)
+        # The one record that must always be written, so status.json says "failed": a step
+        # that would not read back (never reached: checkpoints are checked) is not its own.
+        step = self.step if is_step(self.step) else 0
+        return ev.Failed(step=step, error=error, details=tuple(details), exit_code=exit_code)
 
     # --- set-up -------------------------------------------------------------
 
@@ -124,10 +145,8 @@ class Trainer:
         self.preset = preset
         self.dist = spec.dist
         self.device = self.dist.device(pick_device(spec.device or preset.train.device))
-        if self.device.type == "cpu":
-            from tui_gan.engine.malloc import keep_freed_memory
-
-            keep_freed_memory()
+        # Process-wide settings (the allocator, TF32, determinism) were made when the process
+        # started (engine/runtime.py), not here.
         self.rd = RunDir(spec.run_dir)
         if self.dist.main:  # rank 0 alone writes the run directory
             self.rd.create()  # folders for checkpoints and grids (the recorder may have made them)
@@ -209,6 +228,7 @@ class Trainer:
         self.acc_n = 0
         if state is not None:
             self._restore(state)
+            self.good = spec.resume  # load_run_checkpoint found its weights finite
             if self.resume_note:
                 yield self._notice(self.resume_note, "warning")
         self.classifier = None
@@ -235,6 +255,7 @@ class Trainer:
             num_classes=self.num_classes,
             resumed=state is not None,
             run_dir=self.rd.path,
+            gpu=gpu_uuid(self.device),
         )
 
     def _load_classifier(self) -> Iterator[ev.Event]:
@@ -273,7 +294,7 @@ class Trainer:
     def _restore_loop_state(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
         self.elapsed0 = float(state.get("elapsed", 0.0))
-        if not 0 <= self.elapsed0 < 1e12:  # NaN and inf fail this too
+        if not 0 <= self.elapsed0 <= MAX_ELAPSED:  # NaN and inf fail this too
             raise ValueError(f"elapsed is {self.elapsed0}")
         noise, acc = state["fixed_noise"], state["metrics_acc"]
         if noise.ndim != 2 or noise.shape[1] != self.gan.latent_dim:
@@ -466,8 +487,10 @@ class Trainer:
         return f"G starts from the {what} of {path} ({kind}, step {state['step']})"
 
     def _last_good(self) -> str:
-        if self.rd.last.is_file():
-            return f"the last good checkpoint is {self.rd.last}"
+        # Only a checkpoint this process saved or resumed from, both found finite: a last.pt
+        # left by something else may hold the very NaN this run has just met.
+        if self.good is not None and self.good.is_file():
+            return f"the last good checkpoint is {self.good}"
         return "it diverged before its first checkpoint, so there is none to resume from"
 
     def _eval_generator(self) -> torch.Generator:
@@ -600,15 +623,22 @@ class Trainer:
         # Every rank's window so far, averaged on every rank: a resume loads it on all, and
         # the next record averages the same values a run that never stopped would.
         self.dist.mean_(self.acc)
-        # Never let a diverged model replace the last good checkpoint (one sync per save).
-        if self.acc_n and not bool(torch.isfinite(self.acc).all()):
+        nets = self.gan.state_dict()
+        # Never let a diverged model replace the last good checkpoint: its losses and every
+        # weight (an update can turn them NaN after the last loss was taken), one sync a save.
+        tensors = [*float_tensors(nets), *([self.acc] if self.acc_n else [])]
+        if not all_finite(tensors):
+            bad = non_finite(nets)
+            what = "loss" if bad is None else f"values in its {bad[0]}"
+            if bad is not None and bad[0] in NETWORKS:
+                what = f"weights in the {NETWORKS[bad[0]]}"
             raise TuiGanError(
-                f"non-finite loss before step {self.step}: not saved; {self._advice()}; "
+                f"non-finite {what} before step {self.step}: not saved; {self._advice()}; "
                 f"{self._last_good()}"
             )
         state = {
             "format": CHECKPOINT_FORMAT,
-            **self.gan.state_dict(),
+            **nets,
             "step": self.step,
             "epoch": self.epoch(),
             "elapsed": self.elapsed(),
@@ -619,10 +649,12 @@ class Trainer:
             "metrics_acc_n": self.acc_n,
         }
         if not self.dist.main:  # the weights are the same on every rank: rank 0 writes them
+            self.good = self.rd.last
             return
         path = self.rd.ckpt_path(self.step)
         atomic_save(state, path, within=self.rd.path)
         atomic_link(path, self.rd.last, within=self.rd.path)
+        self.good = self.rd.last
         self.rd.prune(self.preset.log.keep_checkpoints)
         interp = self._interp_strip()
         yield ev.CheckpointSaved(
