@@ -110,7 +110,12 @@ NameOpt = Annotated[
     str | None, typer.Option("--name", help="Run directory name [default: <preset>-<time>].")
 ]
 ResumeOpt = Annotated[
-    str | None, typer.Option("--resume", help="Continue a run: its directory or a checkpoint.")
+    str | None,
+    typer.Option(
+        "--resume",
+        help="Continue a run: its directory or a checkpoint (step for step on a CPU; on a GPU "
+        "with --set train.deterministic=true).",
+    ),
 ]
 DeviceOpt = Annotated[
     DeviceChoice | None, typer.Option("--device", help="auto picks cuda, then mps, then cpu.")

@@ -80,14 +80,17 @@ class TrainArgs:
         out = self.run_dir.parent if self.resume else self.out
         return replace(self, preset=preset, overrides=(), name=None, resume=None, out=out)
 
-    def new_run(self) -> tuple[TrainArgs, Preset]:
+    def new_run(self, check: bool = True) -> tuple[TrainArgs, Preset]:
         """Pinned to a new run directory, with its preset validated (no torch needed): the
-        name is fixed here, so the dashboard knows where the process it starts will write."""
+        name is fixed here, so the dashboard knows where the process it starts will write.
+        `check`: that the folder is free (not for torchrun's other ranks: rank 0 claims it,
+        and may already be writing there when they look)."""
         from tui_gan.presets import load_preset
 
         preset = load_preset(self.preset, self.preset_overrides())
         run_dir = new_run_dir(self.out, preset.name, self.name)
-        check_free(run_dir)
+        if check:
+            check_free(run_dir)
         return replace(self, name=run_dir.name), preset
 
     @property

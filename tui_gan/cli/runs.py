@@ -22,7 +22,7 @@ COLUMNS = ("run", "preset", "state", "step", "losses", "updated")
 def _last_step(metrics: Path) -> StepMetrics | None:
     """The last valid step record; other records (samples every step, say) may follow it
     by the hundred, so the whole file is scanned, parsing only candidate lines."""
-    fh = open_regular(metrics)
+    fh = open_regular(metrics, follow=False)
     if fh is None:
         return None
     with fh:

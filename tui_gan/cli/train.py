@@ -36,7 +36,7 @@ def resolve_run(args: TrainArgs) -> RunSpec:
         raw = apply_overrides(kept, overrides)
         preset = validate(raw, f"{ckpt} (preset)", overrides)
         return RunSpec(preset, ckpt.parent, ckpt, resume_state=state, notes=notes)
-    args, preset = args.new_run()
+    args, preset = args.new_run(check=os.environ.get("RANK", "0") == "0")
     return RunSpec(preset, args.run_dir)
 
 

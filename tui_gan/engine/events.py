@@ -367,7 +367,7 @@ def to_line(event: Event) -> str:
 
 def iter_events(path: Path) -> Iterator[Event]:
     """Every usable record of a metrics.jsonl, in order; bad lines are skipped."""
-    fh = open_regular(path)
+    fh = open_regular(path, follow=False)  # a run's own file: never through a link
     if fh is None:
         return
     with fh:

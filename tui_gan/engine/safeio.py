@@ -46,9 +46,10 @@ def open_regular(path: Path, follow: bool = True) -> IO[bytes] | None:
         return None
 
 
-def read_bytes(path: Path, limit: int = SMALL_FILE) -> bytes | None:
-    """Up to `limit` bytes of a regular file; None when missing, not regular or larger."""
-    fh = open_regular(path)
+def read_bytes(path: Path, limit: int = SMALL_FILE, follow: bool = True) -> bytes | None:
+    """Up to `limit` bytes of a regular file; None when missing, not regular or larger.
+    `follow=False`: a link at the path counts as missing (a run's own files)."""
+    fh = open_regular(path, follow)
     if fh is None:
         return None
     with fh:
@@ -60,9 +61,9 @@ def read_bytes(path: Path, limit: int = SMALL_FILE) -> bytes | None:
 
 
 def read_json_object(path: Path, limit: int = SMALL_FILE) -> dict[str, Any] | None:
-    """A small JSON file that must hold one object; None when it does not (missing, torn,
-    foreign, too big, nested past Python's recursion limit)."""
-    data = read_bytes(path, limit)
+    """A small JSON file of a run or sweep that must hold one object; None when it does not
+    (missing, a link, torn, foreign, too big, nested past Python's recursion limit)."""
+    data = read_bytes(path, limit, follow=False)
     if data is None:
         return None
     try:

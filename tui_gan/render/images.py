@@ -13,7 +13,7 @@ def open_grid(path: Path, mode: str) -> Any | None:
     regular file (a FIFO would block), not an image, or a decompression bomb."""
     from PIL import Image
 
-    fh = open_regular(path)
+    fh = open_regular(path, follow=False)  # a run's grid: never through a link
     if fh is None:
         return None
     with fh:

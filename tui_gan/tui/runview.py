@@ -45,7 +45,9 @@ class RunTail:
     def read(self) -> list[ev.Event]:
         """New records as events, each checked: a torn, foreign or junk line is skipped."""
         self.reset = False
-        fh = open_regular(self.path)  # never blocks: a FIFO or a device is not a metrics file
+        fh = open_regular(
+            self.path, follow=False
+        )  # never blocks: a FIFO or a device is not a metrics file
         if fh is None:
             return []
         with fh:
