@@ -15,6 +15,7 @@ import pytest
 import tomllib
 
 from tests.conftest import REPO, run_cli, start_fake_trainer
+from tui_gan.render.ascii import RAMP
 
 pytestmark = pytest.mark.e2e
 
@@ -199,8 +200,14 @@ def test_sample_outputs(short_run, tmp_path: Path):
     assert res.returncode == 0 and len(list((tmp_path / "pngs").glob("*.png"))) == 5
     res = run_cli("sample", str(run), "--out", str(tmp_path / "grid.png"))
     assert res.returncode == 0 and (tmp_path / "grid.png").stat().st_size > 100
-    res = run_cli("sample", str(run), "--n", "4")
-    assert res.returncode == 0 and "\u2580" in res.stdout and "\x1b[" in res.stdout
+    res = run_cli("sample", str(run), "--n", "4")  # into a pipe: plain ASCII, no escapes
+    assert res.returncode == 0 and res.stdout.strip() and set(res.stdout) <= set(RAMP + "\n")
+    forced = subprocess.run(  # colour only when asked for
+        [sys.executable, "-m", "tui_gan", "sample", str(run), "--n", "4"],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+        env={**os.environ, "TUI_GAN_RENDER": "256"},
+    )  # fmt: skip
+    assert forced.returncode == 0 and "\u2580" in forced.stdout and "\x1b[" in forced.stdout
     res = run_cli("sample", str(tmp_path / "nothing"))
     assert res.returncode == 2 and "no checkpoint found" in res.stderr
 

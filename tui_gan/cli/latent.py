@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,12 +97,14 @@ def run_interpolate(
 def _emit(x, arrays: dict[str, np.ndarray], ncol: int, out: Path | None, what: str) -> None:
     """Draw in the terminal (rows of `ncol` tiles), or write the PNG or the NPZ."""
     if out is None:
-        from tui_gan.render.halfblock import detect_color_mode, make_grid, render_ansi
+        from tui_gan.render.ascii import pick_render, render_image
+        from tui_gan.render.halfblock import make_grid
 
         cols, lines = shutil.get_terminal_size((80, 24))
         grid = make_grid(arrays["images"], ncol=ncol, pad=1)
-        color = detect_color_mode(os.environ)
-        print(render_ansi(grid, width=cols, height_cells=max(4, lines - 2), color=color))
+        # Colour on a terminal; the ASCII ramp into a pipe or file, under NO_COLOR or TERM=dumb.
+        mode = pick_render(os.environ, sys.stdout.isatty())
+        print(render_image(grid, cols, max(4, lines - 2), mode))
         return
     from tui_gan.safewrite import write_file
 

@@ -68,15 +68,14 @@ def run_sample(
         return
     images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
     if out is None:
-        from tui_gan.render.halfblock import detect_color_mode, make_grid, render_ansi
+        from tui_gan.render.ascii import pick_render, render_image
+        from tui_gan.render.halfblock import make_grid
 
         cols, rows = shutil.get_terminal_size((80, 24))
         grid = make_grid(images, pad=1)
-        print(
-            render_ansi(
-                grid, width=cols, height_cells=max(4, rows - 2), color=detect_color_mode(os.environ)
-            )
-        )
+        # Colour on a terminal; the ASCII ramp into a pipe or file, under NO_COLOR or TERM=dumb.
+        mode = pick_render(os.environ, sys.stdout.isatty())
+        print(render_image(grid, cols, max(4, rows - 2), mode))
         print(f"{n} samples from {which_g(gan)} in {took:.1f}s", file=sys.stderr)
         return
     suffix = out.suffix.lower()
@@ -116,5 +115,8 @@ def _write_1d(values: np.ndarray, out: Path | None) -> None:
     counts, edges = np.histogram(values, bins=20)
     top = counts.max() or 1
     width = max(10, shutil.get_terminal_size((80, 24)).columns - 20)
+    from tui_gan.render.ascii import pick_render
+
+    bar = "#" if pick_render(os.environ, sys.stdout.isatty()) == "ascii" else "█"
     for c, lo in zip(counts, edges[:-1], strict=True):
-        sys.stdout.write(f"{lo:+7.2f} {'█' * int(round(c / top * width))}\n")
+        sys.stdout.write(f"{lo:+7.2f} {bar * int(round(c / top * width))}\n")

@@ -8,7 +8,7 @@ from textual.strip import Strip
 
 from tui_gan.render import plot1d
 from tui_gan.tui.widgets.base import ViewPanel
-from tui_gan.tui.widgets.cells import to_strips
+from tui_gan.tui.widgets.cells import PLAIN, styled, to_strips
 
 AXIS_W = 6  # the D(x) scale on the right: " 1.00 " wide
 
@@ -80,4 +80,4 @@ class ToyPanel(ViewPanel):
 
     def render_line(self, y: int) -> Strip:
         strips = self.strips()
-        return strips[y] if y < len(strips) else Strip.blank(self.content_size.width)
+        return styled(strips[y]) if y < len(strips) else Strip.blank(self.content_size.width, PLAIN)
