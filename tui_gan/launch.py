@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.cli.options import TrainArgs
-from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, claim
+from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, claim, unclaim
 from tui_gan.engine.safeio import open_regular
-from tui_gan.errors import as_user_error, one_line
+from tui_gan.errors import TuiGanError, as_user_error, one_line
 from tui_gan.safewrite import open_append
 
 TRAIN_NICENESS = 5
@@ -31,11 +31,14 @@ def start_trainer(
     by the safe writer: a planted link there is refused). A new run's folder is claimed here,
     before anything is written to it, and the claim handed to the trainer (CLAIM_ENV)."""
     env = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
-    if "--resume" not in argv:
+    fresh = "--resume" not in argv
+    if fresh:
         env[CLAIM_ENV] = claim(run_dir)
     try:
         log = open_append(run_dir / log_name, within=run_dir)
-    except OSError as err:
+    except (OSError, TuiGanError) as err:
+        if fresh:
+            unclaim(run_dir)  # nothing started: the folder is as free as before
         raise as_user_error(err) from None
     popen.setdefault("stdin", subprocess.DEVNULL)
     try:
@@ -46,6 +49,10 @@ def start_trainer(
             env=env,
             **popen,
         )
+    except OSError:
+        if fresh:
+            unclaim(run_dir)
+        raise
     finally:
         os.close(log)
 

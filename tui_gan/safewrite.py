@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -186,28 +187,40 @@ def _open_regular_at(dfd: int, name: str, shown: Path) -> Iterator[IO[bytes]]:
 def open_append(path: Path, within: Path | None = None) -> int:
     """A descriptor appending to the log `path` (metrics.jsonl, train.log): opened with
     O_NOFOLLOW | O_APPEND in a folder reached without links, and refused unless a regular
-    file with one name (a FIFO would block the writer; a hard link would write elsewhere)."""
+    file (a FIFO would block the writer). A log with other names (hard links: a run copied
+    with `cp -al` or `rsync --link-dest`) first gets a copy of its own, so the appends never
+    reach the other names' file."""
     path = Path(path)
+    within = within if within is not None else path.parent
+    fd = _open_log(path, within)
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode) and st.st_nlink != 1:
+        os.close(fd)
+        with folder(path.parent, within) as dfd, _open_regular_at(dfd, path.name, path) as fin:
+            write_file(path, lambda fh: shutil.copyfileobj(fin, fh), within=within)
+        fd = _open_log(path, within)
+        st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        raise UnsafePath(f"{path}: not a regular file of its own; refused")
+    if _NONBLOCK:  # only there to keep a planted FIFO from hanging the open
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+    return fd
+
+
+def _open_log(path: Path, within: Path) -> int:
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _CLOEXEC
-    with folder(path.parent, within if within is not None else path.parent) as dfd:
+    with folder(path.parent, within) as dfd:
         try:
-            fd = os.open(path.name, flags, 0o644, dir_fd=dfd)
+            return os.open(path.name, flags, 0o644, dir_fd=dfd)
         except OSError as err:
             if os.path.islink(path):
                 raise UnsafePath(f"{path}: a symbolic link; refused") from None
             if err.errno == errno.ENXIO:  # a FIFO nobody reads (O_NONBLOCK says so at once)
                 raise UnsafePath(f"{path}: not a regular file; refused") from None
             raise naming(err, path) from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-        os.close(fd)
-        what = "a hard link to another file" if stat.S_ISREG(st.st_mode) else "not a regular file"
-        raise UnsafePath(f"{path}: {what}; refused")
-    if _NONBLOCK:  # only there to keep a planted FIFO from hanging the open
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
-    return fd
 
 
 def open_append_file(path: Path, within: Path | None = None, text: bool = False) -> IO:

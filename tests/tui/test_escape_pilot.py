@@ -102,7 +102,7 @@ async def test_a_step_past_a_smaller_total_stays_at_100_percent(tmp_path: Path):
         assert rows(app, "#header")[1].lstrip().startswith("step 400/20 100%")
 
 
-async def test_q_says_the_trainer_died_as_stop_does(tmp_path: Path):
+async def test_stopping_says_the_trainer_died_as_stop_does(tmp_path: Path):
     run = make_run(tmp_path, state="running")
     trainer = start_fake_trainer(run)
     try:
@@ -111,7 +111,7 @@ async def test_q_says_the_trainer_died_as_stop_does(tmp_path: Path):
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             os.kill(trainer.pid, signal.SIGSTOP)  # it cannot act on the request before...
-            await pilot.press("q")
+            await pilot.press("x", "y")  # stop the attached run, confirmed
             deadline = time.monotonic() + 10
             while not json.loads((run / control.CONTROL).read_text()).get("stop"):
                 assert time.monotonic() < deadline, "q sent no stop request"
@@ -131,7 +131,7 @@ async def test_q_says_the_trainer_died_as_stop_does(tmp_path: Path):
     assert printed(said[0]).strip() == f"tui-gan: {expected.line}"
 
 
-async def test_q_on_a_stop_without_a_checkpoint_is_not_success(tmp_path: Path):
+async def test_a_stop_without_a_checkpoint_is_not_success(tmp_path: Path):
     run = make_run(tmp_path, state="running")
     trainer = start_fake_trainer(run)  # ends "stopped" when asked, but writes no last.pt
     try:
@@ -139,7 +139,7 @@ async def test_q_on_a_stop_without_a_checkpoint_is_not_success(tmp_path: Path):
         said = capture_exit(app)
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
-            await pilot.press("q")
+            await pilot.press("x", "y")  # stop the attached run, confirmed
             for _ in range(100):
                 if said:
                     break

@@ -76,7 +76,7 @@ async def test_s_space_f_and_q(out: Path):
         await pilot.press("space")
         await wait_until(pilot, lambda: steps_logged(run) > frozen + 20, what="resumed steps")
 
-        await pilot.press("q")  # q leaves a checkpoint and stops the run
+        await pilot.press("q", "s")  # a run started here: q asks, s saves and stops it
         await wait_until(pilot, lambda: not app.is_running, what="exit")
     status = control.read_status(run)
     assert status["state"] == "stopped"
@@ -100,7 +100,7 @@ async def test_p_starts_the_other_preset_in_a_new_run_dir(out: Path):
         await wait_until(pilot, lambda: control.run_state(first) == "stopped", what="old stop")
         assert (first / "last.pt").is_file()
         await wait_until(pilot, lambda: app.view.step > 0, what="new run steps")
-        await pilot.press("q")
+        await pilot.press("q", "s")  # stop the run this dashboard started, and quit
         await wait_until(pilot, lambda: not app.is_running, what="exit")
 
 
@@ -127,5 +127,5 @@ async def test_a_bad_choice_in_the_picker_leaves_the_run_untouched(out: Path, tm
         assert "expected a number in [1e-09, 10], got 'fast'" in events()
         assert "/no/such/folder" in events()
         assert app.run_dir == first and control.run_state(first) == "running"
-        await pilot.press("q")
+        await pilot.press("q", "s")  # stop the run this dashboard started, and quit
         await wait_until(pilot, lambda: not app.is_running, what="exit")

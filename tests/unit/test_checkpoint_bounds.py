@@ -503,3 +503,17 @@ def test_weights_that_turn_nan_are_never_saved_nor_called_good(toy_spec: RunSpec
     assert "non-finite weights in the generator G before step 40: not saved" in failed.error
     assert f"the last good checkpoint is {last}" in failed.error
     assert ck.load_run_checkpoint(last)["step"] == 20
+
+
+def test_an_expanded_view_is_refused_before_anything_touches_it(tmp_path):
+    """1.6 KB of file whose tensor claims 64 GiB (a stride-0 view): refused at load, so no
+    check or copy of it ever asks for the memory."""
+    import torch
+
+    from tui_gan.engine.checkpoint import load_checkpoint
+    from tui_gan.errors import CheckpointError
+
+    path = tmp_path / "view.pt"
+    torch.save({"preset": {}, "step": 1, "G": {"w": torch.zeros(1).expand(2**34)}}, path)
+    with pytest.raises(CheckpointError, match="larger than its stored data"):
+        load_checkpoint(path)

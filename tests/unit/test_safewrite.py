@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -109,10 +110,13 @@ def test_append_refuses_links_fifos_and_hard_links(run: Path, outside: Path):
     t.start()
     t.join(5)
     assert done.is_set()  # refused at once: a FIFO with no reader never blocks the writer
-    os.link(outside / ".bashrc", run / "metrics.jsonl")
-    with pytest.raises(sw.UnsafePath, match="hard link"):
-        sw.open_append(run / "metrics.jsonl", within=run)
-    assert (outside / ".bashrc").read_text() == "# mine\n"
+    os.link(outside / ".bashrc", run / "metrics.jsonl")  # a hard link: its own copy first
+    fh = sw.open_append_file(run / "metrics.jsonl", within=run)
+    fh.write(b"appended\n")
+    fh.close()
+    assert (outside / ".bashrc").read_text() == "# mine\n"  # the other name: untouched
+    assert (run / "metrics.jsonl").read_text() == "# mine\nappended\n"
+    assert os.stat(run / "metrics.jsonl").st_nlink == 1
 
 
 def test_append_adds_to_a_regular_file(run: Path):
@@ -163,12 +167,49 @@ def test_orphan_clean_up_takes_only_temp_files(run: Path, outside: Path):
 WRITER = Path(tui_gan.__file__).parent / "safewrite.py"
 # torch.save into the open temp file that the writer hands its callback (safewrite imports no
 # torch, so the one call that serialises a checkpoint sits beside it, not in it).
-ALLOWED = {("engine/checkpoint.py", "torch.save")}
+ALLOWED = {
+    ("engine/checkpoint.py", "torch.save"),
+    # The trainer's lock: created beside the run with O_NOFOLLOW, refused unless a regular file
+    # with one name (engine/control.py RunLock).
+    ("engine/control.py", "os.open for writing"),
+    # The claim: created with O_EXCL | O_NOFOLLOW, so never an existing file or a link.
+    ("engine/rundir.py", "os.open for writing"),
+    ("engine/rundir.py", "os.fdopen for writing"),
+    # /dev/null, where output goes when the run's log cannot be opened safely.
+    ("cli/train.py", "os.open for writing"),
+    ("cli/sweep.py", "os.open for writing"),
+    # The safe reader: its flags (a variable, so the walker cannot tell) are O_RDONLY.
+    ("engine/safeio.py", "os.open for writing"),
+    # SummaryWriter writes by path: its folder is made by make_dirs first (within the run).
+    ("engine/tensorboard.py", "SummaryWriter"),
+}
+
+
+_MODE = re.compile(r"^[rwabxt+]*[wax+][rwabxt+]*$")  # a mode that writes ("w", "ab", "r+")
+_LINKS = ("rename", "touch", "symlink_to", "hardlink_to", "write_text", "write_bytes")
+_DUMPS = ("savefig", "save_image", "save", "savez", "savez_compressed")
+
+
+def _is_mode(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and bool(_MODE.match(node.value))
+    )
+
+
+def _writing_flags(call: ast.Call) -> bool:
+    """os.open's flags name a way to write (O_WRONLY, O_RDWR, O_CREAT, O_APPEND)."""
+    flags = ast.unparse(call.args[1]) if len(call.args) > 1 else ""
+    return any(w in flags for w in ("O_WRONLY", "O_RDWR", "O_CREAT", "O_APPEND", "flags"))
 
 
 def _writes(tree: ast.AST) -> list[tuple[int, str]]:
-    """Calls that write a file: open(..., 'w'/'a'/'x'), write_text/write_bytes, os.replace,
-    os.rename, torch.save, shutil copies and savefig to a path."""
+    """Calls that write a file by path: any open(...) with a writing mode (builtins, io,
+    gzip, tarfile, Path.open), os.open / os.fdopen, write_text/write_bytes, Path.rename and
+    its kin, os.replace/rename/link/symlink, torch.save, shutil copies, SummaryWriter, and
+    savefig / save_image / PIL's save / numpy's save* given anything but the writer's open
+    file (`fh`)."""
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -176,20 +217,31 @@ def _writes(tree: ast.AST) -> list[tuple[int, str]]:
         f = node.func
         name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
         owner = f.value.id if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) else ""
-        if name == "open" and owner in ("", "io", "builtins"):
-            modes = [a for a in node.args[1:2]] + [
-                k.value for k in node.keywords if k.arg == "mode"
-            ]
-            if any(isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes):
-                found.append((node.lineno, "open for writing"))
-        elif name in ("write_text", "write_bytes"):
-            found.append((node.lineno, name))
+        modes = [*node.args[:2], *(k.value for k in node.keywords if k.arg == "mode")]
+        if name == "open" and owner != "os" and any(_is_mode(m) for m in modes):
+            found.append((node.lineno, "open for writing"))
+        elif owner == "os" and name == "open" and _writing_flags(node):
+            found.append((node.lineno, "os.open for writing"))
+        elif owner == "os" and name == "fdopen" and any(_is_mode(m) for m in node.args[1:2]):
+            found.append((node.lineno, "os.fdopen for writing"))
         elif owner == "os" and name in ("replace", "rename", "link", "symlink"):
             found.append((node.lineno, f"os.{name}"))
+        elif name in _LINKS and isinstance(f, ast.Attribute) and owner != "os":
+            found.append((node.lineno, name))
         elif owner == "torch" and name == "save":
             found.append((node.lineno, "torch.save"))
         elif owner == "shutil" and name in ("copy", "copyfile", "copy2", "move", "copytree"):
             found.append((node.lineno, f"shutil.{name}"))
+        elif name == "SummaryWriter":
+            found.append((node.lineno, "SummaryWriter"))
+        elif name in _DUMPS and node.args:
+            # save_image(tensor, fp); savefig(fp), np.save*(fp, ...), PIL's image.save(fp)
+            at = 1 if name == "save_image" else 0
+            if name == "save" and len(node.args) != 1:
+                continue  # not PIL's save(fp): another object's save (a figure's writer)
+            target = node.args[at] if len(node.args) > at else None
+            if not (isinstance(target, ast.Name) and target.id == "fh"):
+                found.append((node.lineno, f"{name} to a path"))
     return found
 
 
@@ -212,4 +264,12 @@ def test_the_walker_sees_what_it_must_refuse():
         "torch.save(x, p); shutil.copyfile(a, b)"
     )
     assert len(_writes(ast.parse(code))) == 6
+    more = (
+        "p.open('w'); gzip.open(p, 'wb'); os.open(p, os.O_WRONLY | os.O_CREAT); "
+        "os.fdopen(fd, 'w'); np.savez_compressed(p, a=a); img.save(p); fig.savefig(p); "
+        "save_image(x, p); SummaryWriter(log_dir=p); p.rename(q); p.touch(); p.symlink_to(q)"
+    )
+    assert len(_writes(ast.parse(more))) == 12
+    fine = "img.save(fh, format='PNG'); save_image(x, fh); fig.savefig(fh); os.open(p, os.O_RDONLY)"
+    assert _writes(ast.parse(fine)) == []
     assert _writes(ast.parse("open(p); open(p, 'rb'); fh.write(b'')")) == []

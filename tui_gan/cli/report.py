@@ -31,12 +31,16 @@ def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> Non
 def run_tensorboard(runs: list[Path], out: Path | None) -> None:
     """Each run's records as TensorBoard event files: RUN/tensorboard, or OUT/RUN_NAME."""
     from tui_gan.engine.tensorboard import convert
+    from tui_gan.safewrite import make_dirs
 
     for run in runs:
         if not (run / "metrics.jsonl").is_file():
             raise UsageError(f"{run}: not a run directory (no metrics.jsonl)")
         logdir = out / run.name if out else run / "tensorboard"
         try:
+            # Made first through the safe writer: a planted `tensorboard` link in the run
+            # is refused (SummaryWriter itself writes by path).
+            make_dirs(logdir, within=out or run)
             n = convert(run, logdir)
         except OSError as err:
             raise from_os_error(err, logdir) from None

@@ -124,7 +124,13 @@ def _survive_hangup(log: Path) -> None:
     """A dropped SSH connection: keep the sweep going, its lines to SWEEP_DIR/sweep.log."""
 
     def on_hup(signum, frame) -> None:
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        from tui_gan.errors import TuiGanError
+        from tui_gan.safewrite import open_append
+
+        try:  # never through a link planted as sweep.log: then the lines go nowhere
+            fd = open_append(log, within=log.parent)
+        except (OSError, TuiGanError):
+            fd = os.open(os.devnull, os.O_WRONLY)
         sys.stdout.flush()
         os.dup2(fd, 1)
         os.dup2(fd, 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tui_gan.cli.options import TrainArgs
 from tui_gan.engine.control import read_status
-from tui_gan.engine.rundir import CLAIM_ENV, TORCHRUN_LOG, claim
+from tui_gan.engine.rundir import CLAIM_ENV, TORCHRUN_LOG, claim, unclaim
 from tui_gan.errors import UsageError
 from tui_gan.safewrite import open_append_file
 
@@ -56,7 +56,12 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
     ]  # fmt: skip
     # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file
     # (appended through the safe writer: a planted link there is refused).
-    log = open_append_file(run_dir / LOG, within=run_dir)
+    try:
+        log = open_append_file(run_dir / LOG, within=run_dir)
+    except (OSError, UsageError):
+        if not args.resume:
+            unclaim(run_dir)  # nothing started: the folder is as free as before
+        raise
     # Ctrl-C reaches torchrun (same process group), which passes it on to rank 0: this
     # process waits for the run to save and end instead of returning while it still writes.
     before = signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -105,7 +105,9 @@ def load_checkpoint(
             fh.seek(0)
             with warnings.catch_warnings():  # torch's notes on pickle protocols are not for users
                 warnings.simplefilter("ignore")
-                return torch.load(fh, map_location=map_location, weights_only=True)
+                state = torch.load(fh, map_location=map_location, weights_only=True)
+            _check_views(state)
+            return state
         except _Refused as err:
             raise CheckpointError(f"{path}: not a readable tui-gan checkpoint ({err})") from None
         except OSError as err:
@@ -113,6 +115,28 @@ def load_checkpoint(
         except Exception as err:  # a truncated, foreign or hostile file
             why = _why(err)
             raise CheckpointError(f"{path}: not a readable tui-gan checkpoint ({why})") from None
+
+
+def _check_views(obj: Any, depth: int = 0) -> None:
+    """Refuse a tensor that claims more elements than its storage holds (an expanded or
+    stride-0 view): 1 KB of storage could otherwise ask any whole-tensor operation (the
+    finiteness check, a copy to the GPU) for gigabytes. torch.save writes no such view of a
+    parameter or an optimizer state."""
+    if depth > MAX_NESTING:
+        return  # load_run_checkpoint's own walk refuses such nesting in one line
+    if isinstance(obj, torch.Tensor):
+        try:
+            stored = obj.untyped_storage().nbytes()
+        except (RuntimeError, NotImplementedError):  # sparse and other layouts we never save
+            raise _Refused("a tensor of a layout tui-gan does not save") from None
+        if obj.numel() * obj.element_size() > stored:
+            raise _Refused("a tensor larger than its stored data (an expanded view)")
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            _check_views(v, depth + 1)
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            _check_views(v, depth + 1)
 
 
 def _check_archive(fh: IO[bytes], old_format: bool = False) -> None:

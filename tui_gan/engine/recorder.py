@@ -31,6 +31,7 @@ class Recorder:
         self.spec = spec
         self.rd = RunDir(spec.run_dir)
         self.tensorboard = None  # a TensorBoardSink when log.tensorboard names a folder
+        self.said_starting = False
 
     def begin(self) -> None:
         """Set the directory up before the loop runs. A fresh start drops the records of a run
@@ -47,6 +48,7 @@ class Recorder:
         if spec.resume_step is None:
             rd.truncate_after(-1)
         write_status(rd.path, "starting", preset=spec.preset.name, step=spec.resume_step or 0)
+        self.said_starting = True
         rd.write_format()
         rd.write_preset(to_toml(spec.preset))
         if spec.preset.log.tensorboard:
@@ -87,7 +89,14 @@ class Recorder:
         except (OSError, TuiGanError) as err:
             stream.close()
             mapped = as_user_error(err)
-            yield ev.Failed(step=0, error=str(mapped), exit_code=mapped.exit_code)
+            failed = ev.Failed(step=self.spec.resume_step or 0, error=str(mapped),
+                               exit_code=mapped.exit_code)  # fmt: skip
+            if self.said_starting:  # status.json says "starting": it must not stay so
+                try:
+                    write_status(self.rd.path, "failed", step=failed.step, error=failed.error)
+                except (OSError, TuiGanError):
+                    pass  # the disk takes nothing: the line on stderr says it all
+            yield failed
             return
         try:
             event = next(stream, None)

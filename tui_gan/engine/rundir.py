@@ -229,6 +229,21 @@ def _claimed_by(run_dir: Path, token: str) -> bool:
     return mine and not set(os.listdir(run_dir)) - _LAUNCHER_FILES
 
 
+def unclaim(run_dir: Path) -> None:
+    """Give a claimed folder back when nothing was started in it: the claim and the logs a
+    launcher wrote go, and the folder too when that leaves it empty (as it was found)."""
+    run_dir = Path(run_dir)
+    for name in _LAUNCHER_FILES:
+        try:
+            remove(run_dir / name, within=run_dir)
+        except (OSError, UsageError):
+            pass
+    try:
+        run_dir.rmdir()  # only if empty: it may have been an empty folder of the user's
+    except OSError:
+        pass
+
+
 def check_claim(run_dir: Path, token: str | None) -> None:
     """In a trainer starting a new run: the folder must be claimed with `token` by the
     launcher that started it and hold nothing but what launchers write; without a token the
@@ -239,6 +254,11 @@ def check_claim(run_dir: Path, token: str | None) -> None:
         return
     if not _claimed_by(run_dir, token):
         names = os.listdir(run_dir) if run_dir.is_dir() else []
+        if CLAIM not in names:  # moved aside, emptied or never made: not the folder it claimed
+            raise UsageError(
+                f"{run_dir}: the launcher's claim on it is gone (moved or emptied); start the "
+                "run again"
+            )
         raise _taken(run_dir, [n for n in names if n not in _LAUNCHER_FILES] or names)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tui_gan.engine.control import RunLock, run_state
 from tui_gan.engine.state import LIVE_STATES
-from tui_gan.errors import UsageError
+from tui_gan.errors import TuiGanError, UsageError
 from tui_gan.safewrite import make_dirs, rename, write_file
 from tui_gan.sweep.progress import SWEEP_FILE
 from tui_gan.sweep.progress import read_meta as read_sweep
@@ -213,7 +213,12 @@ def drive(
                 argv, how = sweep.train_argv(run, status, device)
                 # The lowest place no live run holds: a run ending frees its GPU for the next.
                 slot = min(set(range(jobs)) - {r.slot for r in running})
-                handle = launcher.start(sweep.run_dir(run), argv, slot)
+                try:
+                    handle = launcher.start(sweep.run_dir(run), argv, slot)
+                except TuiGanError as err:  # this run's folder (a planted log, a lost claim)
+                    say(f"  {run.name}: failed: {err}")
+                    failed += 1
+                    continue
                 running.append(Launched(run, handle, how, slot))
                 say(f"[{done + len(running) + len(watched)}/{total}] {run.name}: {how}")
             time.sleep(POLL_S)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,16 @@ def train_job(argv: list[str], threads: int | None) -> int:
     run_dir = Path(argv[argv.index("--resume") + 1]) if "--resume" in argv else None
     if run_dir is None:
         run_dir = Path(argv[argv.index("--out") + 1]) / argv[argv.index("--name") + 1]
+    from tui_gan.errors import TuiGanError
     from tui_gan.launch import start_trainer
 
     # The node claims a new run's folder and appends to its train.log through the safe writer,
     # as a local launcher does.
-    proc = start_trainer(run_dir, argv, env, stdin=None)
+    try:
+        proc = start_trainer(run_dir, argv, env, stdin=None)
+    except TuiGanError as err:  # the run's folder is not ours to train in: one line, exit 2
+        print(f"tui-gan: {err}", file=sys.stderr, flush=True)
+        return err.exit_code
     # A cancelled or preempted job gets SIGTERM (SIGINT from submitit's local executor):
     # passed on as SIGTERM, on which train saves a checkpoint and stops.
     forward = lambda signum, frame: proc.send_signal(signal.SIGTERM)  # noqa: E731

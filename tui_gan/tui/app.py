@@ -24,6 +24,7 @@ from tui_gan.engine.state import LIVE_STATES, STATES, Observed
 from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
 from tui_gan.stopping import StopOutcome
+from tui_gan.tui.confirm import Confirm
 from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
@@ -126,6 +127,7 @@ class Dashboard(App):
         Binding("z", "zoom", "zoom samples", show=False),
         Binding("r", "report", "write report", show=False),
         Binding("d", "detach", "detach"),
+        Binding("x", "stop_run", "stop run", show=False),  # in the help: the footer is full
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
     ]
@@ -539,9 +541,40 @@ class Dashboard(App):
             message = Text(f"detached; the run goes on. Back to it: tui-gan attach {where}")
         self.exit(message=message)
 
+    async def action_quit(self) -> None:
+        """The command palette's Quit: what q does."""
+        self.action_quit_run()
+
     def action_quit_run(self) -> None:
+        """q leaves the viewer: a run this dashboard did not start goes on (as d); for one it
+        started, one question: stop it, or leave it training."""
         if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
             self.exit()
+            return
+        if self.run_dir not in self.procs:
+            self.action_detach()
+            return
+        answers = (("s", "stop the run (after a checkpoint) and quit"), ("d", "detach: it goes on"))
+        self.push_screen(Confirm("Quit the dashboard:", answers), self._quit_answered)
+
+    def _quit_answered(self, key: str | None) -> None:
+        if key == "s":
+            self._stop_and_exit()
+        elif key == "d":
+            self.action_detach()
+
+    def action_stop_run(self) -> None:
+        """x ends the run on screen, whoever started it, after one question."""
+        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
+            self.say("the run is not live: nothing to stop")
+            return
+        answers = (("y", "stop it (it saves a checkpoint first) and quit"),)
+        question = f"Stop the run {display_path(self.run_dir)}?"
+        self.push_screen(Confirm(question, answers), lambda k: k == "y" and self._stop_and_exit())
+
+    def _stop_and_exit(self) -> None:
+        """Ask the run to save and stop, then leave saying how it ended (as `tui-gan stop`)."""
+        if self.run_dir is None:
             return
         if not self._request(stop=True):
             self.exit(message=Text(one_line(control.why_not_live(self.run_dir))))

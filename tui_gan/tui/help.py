@@ -30,7 +30,12 @@ KEYS = (
     ("w", "wide: the samples across the whole width (a noise-by-class grid needs it)"),
     ("i", "latent walks: 4 rows walking z0 -> z1 in 8 steps, redrawn at each checkpoint"),
     ("d", "detach: leave the run training and exit; `tui-gan attach RUN_DIR` returns"),
-    ("q", "quit: save a checkpoint, stop the run, exit"),
+    ("x", "stop the run: it saves a checkpoint and ends (asks first); the dashboard exits"),
+    (
+        "q",
+        "quit: leave the viewer; a run you attached to goes on; for a run this dashboard "
+        "started, asks: s stops it, d leaves it training",
+    ),
     ("?", "this help; Esc closes it"),
 )
 

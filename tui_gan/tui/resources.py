@@ -73,11 +73,8 @@ class ResourceReader:
                 h = nv.nvmlDeviceGetHandleByIndex(which)
         except Exception:  # noqa: BLE001 - a GPU that went away, say: no reading this time
             return None
-        label = (
-            f"GPU{which}"
-            if isinstance(which, int)
-            else f"GPU{_read(lambda: nv.nvmlDeviceGetIndex(h)) or '?'}"
-        )
+        index = which if isinstance(which, int) else _read(lambda: nv.nvmlDeviceGetIndex(h))
+        label = f"GPU{'?' if index is None else index}"
         parts = [label]
         util = _read(lambda: nv.nvmlDeviceGetUtilizationRates(h).gpu)
         if util is not None:
@@ -121,10 +118,14 @@ class ResourceReader:
         run's proven trainer (control.verified_pid): its environment is read."""
         parts = []
         if pid is not None:
-            which = self.which_gpu(pid, device, uuid)
-            if which is not None:
-                parts.append(self.gpu(which))
-            parts.append(self.process(pid))
+            line = None
+            if uuid and device.startswith("cuda"):
+                # A MIG slice's UUID comes from torch without NVML's MIG- prefix.
+                line = self.gpu(uuid) or self.gpu(uuid.replace("GPU-", "MIG-", 1))
+            if line is None:  # no UUID recorded, or NVML knows it by another name
+                which = self.which_gpu(pid, device, None)
+                line = self.gpu(which) if which is not None else None
+            parts += [line, self.process(pid)]
         return "  │  ".join(p for p in parts if p)
 
     def close(self) -> None:
