@@ -107,3 +107,8 @@ def test_a_reading_the_gpu_does_not_support_leaves_only_itself_out(monkeypatch):
     reader = ResourceReader()
     assert reader.gpu(1) == "GPU1 · 1.0/80.0 GiB"
     reader.close()
+
+
+def test_gpu_zero_by_uuid_is_named_gpu0(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", _fake_nvml())
+    assert ResourceReader().gpu("GPU-0").startswith("GPU0 0%")  # index 0 is not "unknown"
