@@ -208,6 +208,8 @@ def test_sample_outputs(short_run, tmp_path: Path):
         env={**os.environ, "TUI_GAN_RENDER": "256"},
     )  # fmt: skip
     assert forced.returncode == 0 and "\u2580" in forced.stdout and "\x1b[" in forced.stdout
+    res = run_cli("sample", str(run), "--n", "4", "--render", "256")  # the option, likewise
+    assert res.returncode == 0 and "\u2580" in res.stdout and "\x1b[" in res.stdout
     res = run_cli("sample", str(tmp_path / "nothing"))
     assert res.returncode == 2 and "no checkpoint found" in res.stderr
 

@@ -351,6 +351,31 @@ def presets(
     run_presets(name)
 
 
+class RenderChoice(str, Enum):
+    auto = "auto"
+    truecolor = "truecolor"
+    c256 = "256"
+    ascii = "ascii"
+
+
+RenderOpt = Annotated[
+    RenderChoice,
+    typer.Option(
+        "--render",
+        help="How samples are drawn in the terminal: auto (colour on a terminal; ASCII into a "
+        "pipe, under NO_COLOR or TERM=dumb), truecolor, 256 or ascii (= TUI_GAN_RENDER).",
+    ),
+]
+
+
+def _set_render(render: RenderChoice) -> None:
+    """--render wins over TUI_GAN_RENDER, which the drawing code reads (render/ascii.py)."""
+    if render is not RenderChoice.auto:
+        import os
+
+        os.environ["TUI_GAN_RENDER"] = render.value
+
+
 @app.command()
 def sample(
     target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
@@ -365,9 +390,12 @@ def sample(
     device: DeviceOpt = None,
     raw: RawOpt = False,
     mcmc_steps: McmcOpt = None,
+    render: RenderOpt = RenderChoice.auto,
 ) -> None:
     """Draw samples from a checkpoint: to a file, a folder, or the terminal."""
     from tui_gan.cli.sample import run_sample
+
+    _set_render(render)
 
     run_sample(target, n, seed, out, device.value if device else "auto", raw, mcmc_steps)
 
@@ -386,6 +414,7 @@ def grid(
     out: ImageOutOpt = None,
     device: DeviceOpt = None,
     raw: RawOpt = False,
+    render: RenderOpt = RenderChoice.auto,
 ) -> None:
     """The noise-by-class grid: a row per z, a column per class (plain rows unconditional).
 
@@ -393,6 +422,8 @@ def grid(
     gives rows of 10 samples. The NPZ holds `images` (uint8, row r's class c at index
     r * classes + c) and `labels` (-1: no class asked)."""
     from tui_gan.cli.latent import run_grid
+
+    _set_render(render)
 
     run_grid(target, rows, seed, out, device.value if device else "auto", raw)
 
@@ -427,12 +458,15 @@ def interpolate(
     out: ImageOutOpt = None,
     device: DeviceOpt = None,
     raw: RawOpt = False,
+    render: RenderOpt = RenderChoice.auto,
 ) -> None:
     """Walk G's latent space between random z: interpolation, or extrapolation past them.
 
     Each row goes from one random z (t=0) to another (t=1), or past them with --range -1,2.
     The NPZ holds `images` (uint8, rows*steps) and `t`."""
     from tui_gan.cli.latent import run_interpolate
+
+    _set_render(render)
 
     dev = device.value if device else "auto"
     run_interpolate(target, rows, steps, t_range, mode.value, seed, label, out, dev, raw)
