@@ -254,10 +254,21 @@ def _shown(value: object) -> str:
     return escape(one_line(str(value)))
 
 
+def _fit(fields: str, room: int) -> str:
+    """As many whole fields of "a 1.0  b 2.0" as fit in `room` columns, from the left."""
+    out = ""
+    for field in fields.split("  "):
+        longer = f"{out}  {field}" if out else field
+        if len(longer) > room:
+            break
+        out = longer
+    return out
+
+
 class RichReporter:
     """On a terminal: one live progress bar with img/s, ETA, losses and D outputs."""
 
-    def __init__(self):
+    def __init__(self, console=None):
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -268,10 +279,13 @@ class RichReporter:
             TimeRemainingColumn,
         )
 
-        self.console = Console(stderr=False)
+        self.console = console or Console(stderr=False)
+        # The bar gives way first on a narrow terminal, then the losses (see _fit): the step
+        # count and the ETA always show whole.
+        self.bar_width = 24 if self.console.width >= 100 else 10
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=self.bar_width),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
@@ -283,12 +297,14 @@ class RichReporter:
         )
         self.bar = None
         self.run_dir: Path | None = None
+        self.name_len = 0
 
     def handle(self, e: ev.Event) -> None:
         p = self.progress
         match e:
             case ev.RunStarted():
                 self.run_dir = e.run_dir
+                self.name_len = len(one_line(e.preset or ""))
                 p.start()
                 self.bar = p.add_task(
                     _shown(e.preset or ""),
@@ -305,12 +321,14 @@ class RichReporter:
                 style = "yellow" if e.level == "warning" else "dim"
                 self.console.print(f"[{style}]{_shown(e.message)}[/]")
             case ev.StepMetrics() if self.bar is not None:
-                p.update(
-                    self.bar,
-                    completed=e.step,
-                    rate=f"{e.img_per_s or 0:,.0f} img/s",
-                    metrics=_fmt_metrics(e),
-                )
+                rate = f"{e.img_per_s or 0:,.0f} img/s"
+                total = p.tasks[0].total or e.step
+                # What the other columns take: name, bar, "step/total", rate, elapsed, "ETA",
+                # remaining (H:MM:SS each), a space between each of the 8 columns.
+                used = self.name_len + self.bar_width + 2 * len(str(int(total))) + 1
+                used += len(rate) + 7 + 3 + 7 + 7
+                metrics = _fit(_fmt_metrics(e), self.console.width - used - 1)
+                p.update(self.bar, completed=e.step, rate=rate, metrics=metrics)
             case ev.Finished():
                 p.stop()
                 self.console.print(_shown(_summary(e, self.run_dir)))
