@@ -334,11 +334,12 @@ def report(
 @app.command()
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
 ) -> None:
     """The runs' final metrics side by side, the best of each column marked."""
     from tui_gan.cli.evaluate import run_compare
 
-    run_compare(runs)
+    run_compare(runs, as_json)
 
 
 @app.command()

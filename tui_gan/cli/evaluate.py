@@ -137,6 +137,13 @@ def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
         raise UsageError(f"{run}: no eval records and no last.pt to evaluate")
     from tui_gan.engine.evaluate import DEFAULT_N
 
+    # Never silently: an evaluation takes from seconds (1-D) to minutes (images on a CPU).
+    print(
+        f"{one_line(run.name)}: no evaluation logged; evaluating last.pt now on {DEFAULT_N} "
+        "samples (a minute or more on a CPU)…",
+        file=sys.stderr,
+        flush=True,
+    )
     return evaluate_checkpoint(str(run), DEFAULT_N, "classifier", "auto"), "evaluated now"
 
 
@@ -148,44 +155,85 @@ def _drawn_by(run: Path) -> str:
     return {"ebm": "Langevin chains", "vae": "decoder"}.get(kind, "G")
 
 
-def run_compare(runs: list[Path]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
+def run_compare(runs: list[Path], as_json: bool = False) -> None:
+    """The runs' final metrics: a table that fits the terminal (runs as rows; metrics as
+    rows when that is too wide), whole values into a pipe, or one JSON array."""
     rows = [(run, *final_metrics(run)) for run in runs]
-    toy = all("w1" in m for _, m, _ in rows)
-    columns = TOY_COLUMNS if toy else IMAGE_COLUMNS
-    if any("cond_accuracy" in m for _, m, _ in rows):
-        columns = (*columns, "cond_accuracy")
+    # Every metric some run has: a 1-D run's W1 and KS beside image runs' FID, not dropped.
+    columns = tuple(c for c in (*IMAGE_COLUMNS, *TOY_COLUMNS, "cond_accuracy")
+                    if any(m.get(c) is not None for _, m, _ in rows))  # fmt: skip
+    if as_json:
+        out = [
+            {"run": run.name, "path": str(run), "source": source, "drawn_by": _by(run, m),
+             **{k: m.get(k) for k in ("step", "n", *columns)}}
+            for run, m, source in rows
+        ]  # fmt: skip
+        print(json.dumps(out, indent=1))
+        return
     best: dict[str, float] = {}
     for col in columns:
         values = [m[col] for _, m, _ in rows if isinstance(m.get(col), int | float)]
         if values:
             best[col] = min(values) if col in LOWER_IS_BETTER else max(values)
-    table = Table(
-        box=None,
-        header_style="bold",
-        caption="* best in its column; "
-        + "lower is better for "
-        + ", ".join(c for c in columns if c in LOWER_IS_BETTER),
-    )
-    table.add_column("run", no_wrap=True)
-    table.add_column("step", justify="right")
-    for col in columns:
-        table.add_column(col, justify="right")
-    table.add_column("n", justify="right")
-    table.add_column("source", style="dim")
+    _print_compare(rows, columns, best)
+
+
+def _by(run: Path, m: dict[str, Any]) -> str:
+    return "EMA G" if m.get("generator") == "ema" else _drawn_by(run)
+
+
+def _print_compare(rows, columns: tuple[str, ...], best: dict[str, float]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    tty = sys.stdout.isatty()
+    # Into a pipe or a file: whole values, never cut to an imagined terminal's width.
+    console = Console() if tty else Console(width=10_000, color_system=None)
+    lower = ", ".join(c for c in columns if c in LOWER_IS_BETTER)
+    caption = f"* best in its column; lower is better for {lower}"
+
+    def cell(col: str, m: dict[str, Any]) -> str:
+        v = m.get(col)
+        text = "--" if v is None else _fmt(col, v)
+        marked = v is not None and v == best.get(col)
+        return (f"[bold green]{text}*[/]" if tty else f"{text}*") if marked else text
+
+    wide = Table(box=None, header_style="bold")
+    for name in ("run", "step", *columns, "n", "source"):
+        wide.add_column(name, justify="left" if name in ("run", "source") else "right",
+                        no_wrap=True)  # fmt: skip
     for run, m, source in rows:
-        cells = []
+        wide.add_row(escape(one_line(run.name)), str(m.get("step", "?")),
+                     *(cell(c, m) for c in columns), str(m.get("n", "?")),
+                     f"{source}, {_by(run, m)}")  # fmt: skip
+
+    def fits(table) -> bool:  # measured unbounded: a Measurement is clamped to the width
+        return console.measure(table, options=console.options.update_width(10_000)).maximum <= (
+            console.width
+        )
+
+    if not tty or fits(wide):
+        console.print(wide)
+        console.print(caption, soft_wrap=True, markup=False)
+        return
+    # Too wide for this terminal: a row per metric, a column per run.
+    tall = Table(box=None, header_style="bold")
+    tall.add_column("", no_wrap=True)
+    for run, _, _ in rows:
+        tall.add_column(escape(one_line(run.name)), justify="right", no_wrap=True)
+    for name in ("step", *columns, "n"):
+        tall.add_row(name, *(cell(name, m) if name in columns else str(m.get(name, "?"))
+                             for _, m, _ in rows))  # fmt: skip
+    tall.add_row("source", *(f"{source}, {_by(run, m)}" for run, m, source in rows))
+    if fits(tall):
+        console.print(tall)
+        console.print(caption.replace("column", "row"), soft_wrap=True, markup=False)
+        return
+    # Still too wide (many runs, long names): one block per run.
+    for run, m, source in rows:
+        console.print(f"[bold]{escape(one_line(run.name))}[/]  step {m.get('step', '?')}, "
+                      f"{source}, {_by(run, m)}")  # fmt: skip
         for col in columns:
-            v = m.get(col)
-            text = "--" if v is None else _fmt(col, v)
-            cells.append(
-                f"[bold green]{text}*[/]" if v is not None and v == best.get(col) else text
-            )
-        name = escape(one_line(run.name))
-        g = "EMA G" if m.get("generator") == "ema" else _drawn_by(run)
-        row = (str(m.get("step", "?")), *cells, str(m.get("n", "?")), f"{source}, {g}")
-        table.add_row(name, *row)
-    Console().print(table)
+            console.print(f"  {col:<16} {cell(col, m)}")
+    console.print(caption, soft_wrap=True, markup=False)
