@@ -68,3 +68,21 @@ def test_an_evaluation_is_announced(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setattr(evaluate, "evaluate_checkpoint", lambda *a, **k: {"fid": 1.0})
     evaluate.final_metrics(run)
     assert "evaluating last.pt now" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_eval_fits_the_terminal_and_cuts_no_value(monkeypatch, width: int):
+    result = {"checkpoint": "/runs/a-run/last.pt", "step": 4000, "fid": 12.345,
+              "fid_features": "classifier", "precision": 0.81, "recall": 0.52, "density": 0.9,
+              "coverage": 0.7, "class_entropy": 0.99, "classes_covered": 10, "class_kl": 0.01,
+              "n": 5000, "generator": "ema",
+              "cond_accuracy_per_class": [0.91, 0.99, 0.8, 0.85, 0.9, 0.7, 0.95, 0.2, 0.88,
+                                          0.9]}  # fmt: skip
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", lambda *a, **k: result)
+    monkeypatch.setenv("COLUMNS", str(width))
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    evaluate.run_eval("x", 10, "classifier", False, "cpu", 0, None)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
+    assert all(len(ln) <= width for ln in text.splitlines()), text
+    assert "…" not in text and "12.345" in text and "0.20" in text

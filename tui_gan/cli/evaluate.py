@@ -82,18 +82,15 @@ def run_eval(
         print(json.dumps(result))
         return
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(
-        title=escape(one_line(f"{result['checkpoint']} (step {result['step']})")),
-        box=None,
-        show_header=True,
-        header_style="bold",
-    )
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("what it says", style="dim")
+    tty = sys.stdout.isatty()
+    # Into a pipe: whole lines at any length; on a terminal the notes wrap, values never.
+    console = Console() if tty else Console(width=10_000, color_system=None)
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("what it says", style="dim", ratio=1)
     notes = {
         "fid": f"Frechet distance on {result.get('fid_features', '')} features; lower is better",
         "precision": "share of samples on the real manifold (quality)",
@@ -113,11 +110,19 @@ def run_eval(
         "cond_accuracy": "share of samples the classifier puts in the class G was asked for",
         "cond_accuracy_per_class": "that share for each class, 0 to 9",
     }
+    lists = []
     for key, value in result.items():
         if key in ("checkpoint", "step", "fid_features"):
             continue
+        if isinstance(value, list):  # ten numbers: a line of their own, under the table
+            lists.append(f"{key} ({notes.get(key, '')}): {_fmt(key, value)}")
+            continue
         table.add_row(key, _fmt(key, value), notes.get(key, ""))
-    Console().print(table)
+    head = one_line(f"{result['checkpoint']} (step {result['step']})")
+    console.print(head, soft_wrap=True, markup=False, highlight=False)
+    console.print(table)
+    for line in lists:
+        console.print(line, soft_wrap=not tty, markup=False, highlight=False)
 
 
 def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
