@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
-from tui_gan.engine.safeio import MAX_STEP, SMALL_FILE, open_regular
+from tui_gan.engine.safeio import MAX_STEP, open_regular, read_bytes
 from tui_gan.engine.state import Observed, RunState
 from tui_gan.errors import one_line
 from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
@@ -122,11 +122,8 @@ class RunView:
 
         path = self.run_dir / "preset.toml"
         if data is None:
-            fh = open_regular(path, follow=False)
-            if fh is not None:
-                with fh:
-                    data = fh.read(SMALL_FILE + 1)
-        if data is None or len(data) > SMALL_FILE:
+            data = read_bytes(path, follow=False)
+        if data is None:
             return
         try:
             preset = load_toml_bytes(data, path)
