@@ -25,6 +25,7 @@ from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
 from tui_gan.stopping import StopOutcome
 from tui_gan.tui.confirm import Confirm
+from tui_gan.tui.mode import Mode, pick_mode
 from tui_gan.tui.runview import RunTail, RunView, display_path, observe
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
@@ -138,8 +139,11 @@ class Dashboard(App):
         attach: Path | None = None,
         presets_source=None,
         graphics: str = "halfblock",
+        draw_mode: Mode | None = None,
     ):
         super().__init__()
+        # Colour depth and character set: --render, else what the environment says.
+        self.draw_mode = draw_mode or pick_mode()
         self.graphics = graphics  # from graphics.pick_protocol(), probed before the app starts
         self.launch = launch
         self.run_dir: Path | None = Path(attach) if attach else None

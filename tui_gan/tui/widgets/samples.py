@@ -8,6 +8,7 @@ from textual.strip import Strip
 
 from tui_gan.render.ascii import PIXEL_WIDTH
 from tui_gan.render.tiling import ZOOMS, default_zoom, layout, load_tiles
+from tui_gan.tui.mode import mode_of
 from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.tui.widgets.cells import PLAIN, styled, to_ascii_strips, to_strips
@@ -156,14 +157,14 @@ class SamplePanel(SampleModes, ViewPanel):
                 return self._message(f"cannot read {path.name}")
             # ASCII (NO_COLOR): two characters a pixel and one pixel a row, so the grid is
             # laid out for half the width and half the half-block rows.
-            pw, ph = (w // PIXEL_WIDTH, h // 2) if self.app.no_color else (w, h)
+            pw, ph = (w // PIXEL_WIDTH, h // 2) if mode_of(self).plain else (w, h)
             zoom = self.zoom or default_zoom(tiles.shape[1], len(tiles), pw, ph)
             # Latent walks and a conditional run's noise-by-class grid keep their columns
             # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
             ncol = nrow if self.fixed_columns() else None
             img, shown = layout(tiles, pw, ph, zoom, ncol)
             # Without colour, the luminance ramp: a wall of uncoloured blocks says nothing.
-            draw = to_ascii_strips if self.app.no_color else to_strips
+            draw = to_ascii_strips if mode_of(self).plain else to_strips
             self._strips = draw(img, w, centre=True)
             self._key = key
             if (zoom, (shown, len(tiles))) != (self.shown_zoom, self.shown):
