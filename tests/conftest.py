@@ -56,6 +56,20 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ["TUI_GAN_CACHE"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
+    # Every `tui-gan train` records its run in $XDG_STATE_HOME/tui-gan (tui_gan/runindex.py):
+    # the tests' runs go to a temp folder, never into the user's own index.
+    state = tmp_path_factory.mktemp("state")
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    yield state
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One --out folder for the end-to-end tests, so the digit classifier is trained once."""

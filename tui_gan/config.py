@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Iterable
@@ -469,13 +470,29 @@ def _safe_repr(v: Any) -> str:
         return f"<{type(v).__name__}>"
 
 
-def format_error(source: str, err: ValidationError) -> str:
-    """The first validation problem as `source: dotted.field: expected X, got Y`."""
+def close_key(loc: tuple[Any, ...], model: type[BaseModel]) -> str | None:
+    """The dotted key that an unknown key `loc` was probably meant to be (`optim.g.lrr` ->
+    `optim.g.lr`), among the fields of the table it sits in; None when nothing is close."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        sub = field.annotation if field is not None else None
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            return None
+        model = sub
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return ".".join([*map(str, loc[:-1]), close[0]]) if close else None
+
+
+def format_error(source: str, err: ValidationError, model: type[BaseModel] | None = None) -> str:
+    """The first validation problem as `source: dotted.field: expected X, got Y`; an unknown
+    key of `model` with a field of a close name gets a "did you mean"."""
     e = err.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in e["loc"])
     kind = e["type"]
     if kind == "extra_forbidden":
-        return f"{source}: {loc}: unknown key (got {_fmt_value(e['input'])})"
+        line = f"{source}: {loc}: unknown key (got {_fmt_value(e['input'])})"
+        meant = close_key(tuple(e["loc"]), model) if model is not None and e["loc"] else None
+        return f"{line}; did you mean {meant}?" if meant else line
     if kind == "expected":
         if not loc:  # a rule across fields: its message names them and what they must be
             return f"{source}: expected {e['msg']}"
@@ -512,9 +529,12 @@ def validate(raw: dict[str, Any], source: str, overrides: Iterable[str] = ()) ->
     except ValidationError as err:
         loc = ".".join(str(p) for p in err.errors(include_url=False)[0]["loc"])
         set_keys = {text.partition("=")[0].strip() for text in overrides}
-        if loc and any(loc == k or loc.startswith(k + ".") for k in set_keys):
+        # The override's own key, a field inside the table it set, or (a table name's typo)
+        # the table that only the override made.
+        blamed = (loc == k or loc.startswith(k + ".") or k.startswith(loc + ".") for k in set_keys)
+        if loc and any(blamed):
             source = "command line"
-        raise PresetError(format_error(source, err)) from None
+        raise PresetError(format_error(source, err, Preset)) from None
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

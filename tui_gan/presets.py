@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,14 @@ def resolve_path(name_or_path: str) -> Path:
         return candidate
     shipped = preset_dir() / f"{name_or_path}.toml"
     if not shipped.is_file():
-        names = ", ".join(p.name for p in list_presets())
-        raise PresetError(f"{name_or_path}: no such preset (shipped: {names})")
+        names = [p.stem for p in sorted(preset_dir().glob("*.toml"))]
+        close = difflib.get_close_matches(name_or_path, names, n=1)
+        if close:
+            raise PresetError(
+                f"{name_or_path}: no such preset; did you mean {close[0]}? "
+                "(tui-gan presets lists them)"
+            )
+        raise PresetError(f"{name_or_path}: no such preset (shipped: {', '.join(names)})")
     return shipped
 
 

@@ -140,7 +140,7 @@ def test_stop_compare_and_attach_on_bad_files(toy_run: Path, tmp_path: Path):
     res = run_cli("compare", str(bad), str(toy_run))  # evaluates bad's last.pt instead
     assert res.returncode == 0, res.stderr
     line = one_line(run_cli("attach", str(tmp_path / "nothing-here")))
-    assert "not a tui-gan run directory" in line
+    assert "no such folder" in line
 
 
 # 6. Checkpoint edge cases --------------------------------------------------------------------

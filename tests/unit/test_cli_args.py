@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -115,8 +116,8 @@ def test_resume_takes_no_preset_or_name():
 @pytest.mark.parametrize(
     "args, words",
     [
-        (("attach", "/no/such/run"), "not a tui-gan run directory"),
-        (("stop", "/no/such/run"), "not a tui-gan run directory"),
+        (("attach", "/no/such/run"), "/no/such/run: no such folder"),
+        (("stop", "/no/such/run"), "/no/such/run: no such folder"),
         (("eval", "/no/such/run"), "no checkpoint found"),
         (("sample", "/no/such/run"), "no checkpoint found"),
         (("dash", "--resume", "/no/such/run"), "no such run directory or checkpoint"),
@@ -137,3 +138,74 @@ def test_dash_with_an_out_it_cannot_write_is_one_line(tmp_path: Path):
     (tmp_path / "file").write_text("x")
     line = one_line_error(invoke("dash", "--out", str(tmp_path / "file" / "runs")))
     assert "not a folder" in line
+
+
+@pytest.mark.parametrize("command", ["train", "dash"])
+@pytest.mark.parametrize(
+    "args, meant",
+    [
+        (("--preset", "mnist-mpl"), "did you mean mnist-mlp?"),
+        (("--set", "optim.g.lrr=1e-4"), "command line: optim.g.lrr: unknown key (got 0.0001); "
+         "did you mean optim.g.lr?"),
+        (("--set", "optimm.g.lr=1e-4"), "command line: optimm: unknown key"),
+        (("--set", "train.stepz=5"), "did you mean train.steps?"),
+    ],
+)  # fmt: skip
+def test_a_typo_gets_a_did_you_mean(command: str, args, meant: str, tmp_path: Path):
+    line = one_line_error(invoke(command, *args, "--out", str(tmp_path)))
+    assert meant in line
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_name_far_from_any_preset_lists_them():
+    line = one_line_error(invoke("train", "--preset", "zzzzzz"))
+    assert "no such preset (shipped: " in line and "mnist-mlp" in line and "did you" not in line
+
+
+COMMANDS = ["train", "dash", "attach", "runs", "stop", "eval", "score", "report", "compare",
+            "presets", "sample", "grid", "interpolate", "sweep"]  # fmt: skip
+
+
+@pytest.fixture
+def help_at(monkeypatch, capsys):
+    """`tui-gan ARGS --help` on a terminal of that width (not through CliRunner, which holds
+    Click's help to 80 columns whatever COLUMNS says)."""
+
+    def run(width: int, *args: str) -> str:
+        monkeypatch.setenv("COLUMNS", str(width))
+        assert app([*args, "--help"], standalone_mode=False) in (0, None)
+        return capsys.readouterr().out
+
+    return run
+
+
+@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_fits_the_terminal_flows_and_cuts_nothing(help_at, command: str | None, width: int):
+    text = help_at(width, *([command] if command else []))
+    lines = text.splitlines()
+    assert all(len(ln) <= width for ln in lines), text
+    assert "…" not in text and "<bool>" not in text
+    assert all(0x20 <= ord(c) <= 0x7E for c in text.replace("\n", "")), text  # no boxes
+    cut = [ln for ln in lines if ln.rstrip().endswith("...") and not ln.startswith("Usage:")]
+    assert not cut, text  # no summary cut short ("[ARGS]..." in the usage line is Click's)
+    # The description flows: no line ends where the next line's first word would have fit
+    # (a docstring's hard line breaks kept would).
+    body = text.split("\nOptions:")[0].split("\nArguments:")[0].splitlines()
+    for prev, nxt in zip(body, body[1:], strict=False):
+        if prev.strip() and nxt.strip() and not nxt.lstrip().startswith("Usage"):
+            # Click keeps a 2-column margin on the right
+            assert len(prev) + 1 + len(nxt.split()[0]) > width - 2, (prev, nxt)
+
+
+def test_the_command_list_shows_each_summary_whole(help_at):
+    text = " ".join(help_at(80).split())
+    assert "a rotation and downscaled digits, with each set's AUROC against the real ones" in text
+    assert "class balance (1-D: W1, KS)." in text
+
+
+def test_a_flag_shows_no_value_and_a_default_in_brackets_stays(help_at):
+    text = help_at(100, "train")
+    assert "[default: <preset>-<time>]" in text  # not taken for markup
+    assert re.search(r"^  --raw +Use the live G", help_at(100, "sample"), re.M)
+    assert max(map(len, help_at(100, "grid").splitlines())) > 90  # the width is used

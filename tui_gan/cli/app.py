@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from enum import Enum
 from pathlib import Path
@@ -67,6 +68,19 @@ class _Commands(TyperGroup):
         # command's return value (None from every command here).
         sys.exit(code if isinstance(code, int) else 0)
 
+    def format_commands(self, ctx, formatter) -> None:
+        """Each command's whole first paragraph, wrapped to the terminal, where Click would
+        cut it at about 45 characters with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                first = inspect.cleandoc(cmd.short_help or cmd.help or "").split("\n\n")[0]
+                rows.append((name, " ".join(first.split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
@@ -83,6 +97,11 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Click's own help layout, not Rich's panels: plain ASCII in a pipe, no `<bool>` after a
+    # flag, no `[...]` in a help text taken for markup, and paragraphs rewrapped to the
+    # terminal's width (max_content_width: Click stops at 80 columns otherwise).
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 10_000},
 )
 
 
@@ -138,10 +157,36 @@ MAX_N = 100_000  # samples per sample/eval call: more is minutes of work and gig
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed.")]
 
 
+class DashRender(str, Enum):
+    """The dashboard's drawing modes (tui/mode.py DASH_RENDERS; not imported: --help stays
+    light)."""
+
+    auto = "auto"
+    truecolor = "truecolor"
+    c256 = "256"
+    c16 = "16"
+    ascii = "ascii"
+
+
+DashRenderOpt = Annotated[
+    DashRender,
+    typer.Option(
+        "--render",
+        help="How the dashboard draws: auto (from NO_COLOR, TERM, COLORTERM and the locale), "
+        "truecolor, 256, 16 or ascii (every character within 0x20-0x7E) (= TUI_GAN_RENDER).",
+    ),
+]
+
+
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
+def _root(ctx: typer.Context, render: DashRenderOpt = DashRender.auto) -> None:
     if ctx.invoked_subcommand is None:
-        ctx.invoke(dash)  # a bare `tui-gan` opens the dashboard on the default preset
+        # A bare `tui-gan` opens the dashboard on the default preset.
+        ctx.invoke(dash, render=render)
+    elif render is not DashRender.auto:  # `tui-gan --render ascii attach RUN`
+        import os
+
+        os.environ["TUI_GAN_RENDER"] = render.value
 
 
 def _train_args(preset, steps, epochs, set_, out, name, resume, device, seed):
@@ -212,29 +257,53 @@ def dash(
     resume: ResumeOpt = None,
     device: DeviceOpt = None,
     seed: SeedOpt = None,
+    render: DashRenderOpt = DashRender.auto,
 ) -> None:
-    """Train with the dashboard open (the run is its own process: closing the terminal is safe)."""
+    """Train with the dashboard open (the run is its own process: closing the terminal is safe).
+
+    While a run of yours is live, it first offers to open that one instead."""
     from tui_gan.cli.dash import run_dash
 
-    run_dash(_train_args(preset, steps, epochs, set_, out, name, resume, device, seed))
+    args = _train_args(preset, steps, epochs, set_, out, name, resume, device, seed)
+    run_dash(args, render.value)
 
 
 @app.command()
 def attach(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory, live or finished.")],
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[RUN_DIR]", help="A run directory, live or finished [default: your live run]."
+        ),
+    ] = None,
+    render: DashRenderOpt = DashRender.auto,
 ) -> None:
-    """Open the dashboard on a run another process is writing, or on a finished run."""
+    """Open the dashboard on a run another process is writing, or on a finished run.
+
+    Without RUN_DIR: your most recent live run, started from any folder (a list to choose
+    from when several are live)."""
     from tui_gan.cli.dash import run_attach
 
-    run_attach(run_dir)
+    run_attach(run_dir, render.value)
 
 
 @app.command()
 def runs(
-    out: OutOpt = Path("checkpoints"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Only the runs in this folder [default: every run you started, "
+            "from any folder, and ./checkpoints].",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
 ) -> None:
-    """List runs: name, preset, state, step, last losses, last update."""
+    """List runs: name, preset, state, step, last FID (W1 for 1-D runs), last losses, last
+    update, and why a failed run failed.
+
+    Every `tui-gan train` records its run folder in $XDG_STATE_HOME/tui-gan (by default
+    ~/.local/state/tui-gan), so the runs you started are found from any folder."""
     from tui_gan.cli.runs import run_runs
 
     run_runs(out, as_json)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tui_gan import runindex
 from tui_gan.cli.options import TrainArgs
 from tui_gan.config import apply_overrides, parse_override, validate
 from tui_gan.engine import events as ev
@@ -119,6 +120,7 @@ def run_main(spec: RunSpec) -> int:
         raise UsageError(f"{spec.run_dir} is training in another process; stop it first")
     RunDir(spec.run_dir).remove_orphans()  # a kill's leftovers; with the lock, none are live
     RemoteControl(spec.run_dir, controls).install()  # pause/save/stop from dash, attach, stop
+    runindex.record(spec.run_dir)  # so `runs` and `attach` find it from any folder
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
     code = 1
     try:
