@@ -120,3 +120,51 @@ def test_tiny_capacity_does_not_crash(capacity: int):
     for i in range(4):
         h.append(float(i))
     assert h.last == 3.0
+
+
+# steps ----------------------------------------------------------------------------------------
+
+
+def test_steps_follow_the_points():
+    h = History(8)
+    for s in range(10, 80, 10):
+        h.append(float(s) / 10, step=s)
+    assert h.steps() == [10, 20, 30, 40, 50, 60, 70]
+    assert (h.first_step, h.last_step) == (10, 70)
+    h.append(8.0, step=80)  # full: pairs merge, steps too (each the mean of its pair)
+    assert h.points() == [1.5, 3.5, 5.5, 7.5]
+    assert h.steps() == [15, 35, 55, 75]
+    h.append(9.0, step=90)  # the partial bucket has its own step
+    assert h.steps()[-1] == 90
+    assert len(h.steps()) == len(h.points()) == len(h)
+    assert (h.first_step, h.last_step) == (10, 90)
+
+
+def test_steps_without_a_step_count_up_from_zero():
+    h = History(8)
+    for v in (5.0, 6.0, 7.0):
+        h.append(v)
+    assert h.steps() == [0, 1, 2]
+    h.append(8.0, step=100)
+    h.append(9.0)  # the step after the previous one
+    assert h.steps() == [0, 1, 2, 100, 101]
+    assert h.last_step == 101
+
+
+def test_steps_stay_bounded_and_span_the_run():
+    h = History(64)
+    for s in range(0, 500_000, 5):
+        h.append(1.0, step=s)
+    steps = h.steps()
+    assert len(steps) == len(h) <= 64
+    assert len(h.step_values) < 64
+    assert steps[0] < 500_000 * 0.02
+    assert steps[-1] > 500_000 * 0.97
+    assert all(a < b for a, b in zip(steps, steps[1:], strict=False))
+    assert (h.first_step, h.last_step) == (0, 499_995)
+
+
+def test_empty_history_has_no_steps():
+    h = History(8)
+    assert h.steps() == []
+    assert h.first_step is None and h.last_step is None

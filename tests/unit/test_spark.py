@@ -1,4 +1,4 @@
-"""Golden and property tests for the block-character sparklines and bar charts."""
+"""Golden and property tests for the charts: bars, stretching, robust range, ticks, axis."""
 
 from __future__ import annotations
 
@@ -6,7 +6,24 @@ import math
 
 import pytest
 
-from tui_gan.render.spark import BLOCKS, bars, resample, sparkline
+from tui_gan.render.spark import (
+    ASCII_BLOCKS,
+    ASCII_CLIP_LOW,
+    BLOCKS,
+    CLIP_HIGH,
+    MID_LINE,
+    bars,
+    ema,
+    fmt_tick,
+    fmt_value,
+    level_rows,
+    resample,
+    robust_range,
+    sparkline,
+    step_axis,
+    stretch,
+    tick_decimals,
+)
 
 NAN, INF = math.nan, math.inf
 
@@ -124,3 +141,159 @@ def test_flat_series_keeps_its_width():
 
 def test_zero_width_gives_zero_width_rows():
     assert bars([1, 2, 3], 0, 1) == [""]
+
+
+# ASCII mode -----------------------------------------------------------------------------------
+
+
+def test_ascii_blocks_are_printable_ascii_and_nine_levels():
+    assert len(ASCII_BLOCKS) == len(BLOCKS) == 9
+    assert all(0x20 <= ord(c) <= 0x7E for c in ASCII_BLOCKS)
+    assert len(set(ASCII_BLOCKS)) == 9
+
+
+def test_ascii_sparkline_uses_the_ramp():
+    assert sparkline([i / 8 for i in range(9)], 9, 0, 1, ascii=True) == ASCII_BLOCKS
+
+
+# stretch: a short run fills the width ---------------------------------------------------------
+
+
+def test_stretch_fills_the_width_when_there_are_fewer_points_than_columns():
+    cols = stretch([10, 20, 30, 40, 50], [1.0, 2.0, 3.0, 4.0, 5.0], 40)
+    assert len(cols) == 40
+    assert all(math.isfinite(c) for c in cols)
+    assert cols[0] == 1.0 and cols[-1] == 5.0
+    assert all(a <= b for a, b in zip(cols, cols[1:], strict=False))  # a ramp stays a ramp
+    row = level_rows(cols, 1, 1.0, 5.0)[0]
+    assert " " not in row  # no column left empty: the series uses the whole width
+
+
+def test_stretch_places_points_by_step_not_by_record():
+    # Records at steps 0, 90 and 100: the last two share the last column, the gap between
+    # is drawn as a line, not squeezed into three columns at the left.
+    cols = stretch([0, 90, 100], [0.0, 9.0, 10.0], 10)
+    assert cols[0] == 0.0
+    assert cols[-1] == pytest.approx(9.5)
+    assert cols[4] == pytest.approx(9.5 * 4 / 9)
+
+
+def test_stretch_bucket_means_for_long_series():
+    cols = stretch(list(range(1000)), [float(i % 2) for i in range(1000)], 10)
+    assert cols == pytest.approx([0.5] * 10)
+
+
+def test_stretch_fixed_extent_and_edges():
+    # G's records start later than the axis: the columns before them hold its first value.
+    cols = stretch([50, 100], [3.0, 5.0], 10, start=0, end=100)
+    assert cols[:5] == [3.0] * 5
+    assert cols[-1] == 5.0
+
+
+def test_stretch_edge_cases():
+    assert stretch([], [], 5) == []
+    assert stretch([1, 2], [NAN, INF], 5) == []
+    assert stretch([1], [2.0], 0) == []
+    assert stretch([7, 7], [1.0, 3.0], 4) == [2.0] * 4  # one step: a flat line of the mean
+    assert stretch([1, 2, 3], [1.0, NAN, 3.0], 3) == [1.0, 2.0, 3.0]
+
+
+# robust range ---------------------------------------------------------------------------------
+
+
+def test_robust_range_ignores_the_first_steps_spike():
+    values = [8.0, 6.0, 3.0] + [0.7 + 0.02 * math.sin(i) for i in range(200)]
+    lo, hi = robust_range(values)
+    assert hi < 0.8  # the spike would have put the top at 8
+    assert lo == pytest.approx(min(values[3:]), abs=0.01)
+
+
+def test_robust_range_keeps_a_trend_whole():
+    values = [2.0 - 1.5 * i / 99 for i in range(100)]  # a steady fall: nothing is an outlier
+    assert robust_range(values) == pytest.approx((0.5, 2.0))
+
+
+def test_robust_range_always_holds_the_latest_value():
+    values = [1.0] * 100 + [1.01] * 100 + [9.0]  # the run blows up now: show it, not clip it
+    lo, hi = robust_range(values)
+    assert hi == 9.0
+
+
+def test_robust_range_flat_and_empty_series():
+    lo, hi = robust_range([0.7] * 10)
+    assert lo < 0.7 < hi
+    assert robust_range([]) == (0.0, 1.0)
+    assert robust_range([NAN, INF]) == (0.0, 1.0)
+
+
+def test_spike_is_drawn_at_the_edge_and_marked():
+    cols = [8.0, 0.70, 0.72, 0.71, 0.70, 0.72] * 1
+    lo, hi = robust_range(cols[1:])
+    rows = level_rows(cols, 3, lo, hi)
+    assert rows[0][0] == CLIP_HIGH  # the spike, clipped, keeps a full column and a mark
+    assert rows[1][0] == rows[2][0] == BLOCKS[8]
+    low = level_rows([-5.0, 0.5], 2, 0.0, 1.0, ascii=True)
+    assert low[1][0] == ASCII_CLIP_LOW and low[0][0] == " "
+
+
+def test_level_rows_mid_line_and_lowest_bar():
+    rows = level_rows([0.0, 0.1, 1.0], 3, 0.0, 1.0, mid=0.5)
+    assert rows[1] == MID_LINE * 2 + BLOCKS[8]  # 0.5 sits in the middle row
+    assert rows[2][0] == BLOCKS[1]  # the bottom of the range still shows as a bar
+    assert level_rows([0.5], 2, 0.0, 1.0, mid=0.5) == [" ", BLOCKS[8]]  # no row of its own
+
+
+def test_level_rows_ascii_within_printable_range():
+    cols = [math.sin(i / 3) * 3 for i in range(60)] + [50.0, -50.0]
+    for h in (1, 2, 5):
+        for row in level_rows(cols, h, -2.0, 2.0, ascii=True, mid=0.0):
+            assert len(row) == len(cols)
+            assert all(0x20 <= ord(c) <= 0x7E for c in row), row
+
+
+def test_ema_smooths_and_starts_at_the_first_value():
+    assert ema([], 4) == []
+    out = ema([0.0, 10.0, 0.0, 10.0, 0.0, 10.0], 4)
+    assert out[0] == 0.0
+    assert max(out[2:]) - min(out[2:]) < 10.0 / 2
+    assert ema([3.0] * 5, 10) == [3.0] * 5
+
+
+# tick labels ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "expect"),
+    [
+        (0.70, 0.72, ("0.700", "0.720")),  # a 0.02 drift reads as a 0.02 drift
+        (0.68, 1.24, ("0.68", "1.24")),
+        (0.0, 1.0, ("0.0", "1.0")),
+        (78.0, 138.0, ("78", "138")),
+        (-0.5, 0.001, ("-0.50", "0.00")),
+        (120_000.0, 1_500_000.0, ("120k", "1.5M")),
+        (1e-5, 3e-5, ("1.0e-5", "3.0e-5")),
+    ],
+)
+def test_ticks_show_numbers_that_tell_the_ends_apart(lo, hi, expect):
+    d = tick_decimals(lo, hi)
+    got = (fmt_tick(lo, d), fmt_tick(hi, d))
+    assert got == expect
+    assert all(len(t) <= 7 for t in got)
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(None, "--"), (0.7649, "0.765"), (1.383, "1.383"), (138.26, "138.3"), (0.0, "0.000"),
+     (123456.0, "1.23e5"), (0.0000123, "1.23e-5"), (-2.5, "-2.500"), (NAN, "nan")],
+)  # fmt: skip
+def test_current_value_format(x, text):
+    assert fmt_value(x) == text
+
+
+def test_step_axis_shows_first_and_last_step():
+    assert step_axis(10, 400, 20) == "10" + " " * 10 + "step 400"
+    axis = step_axis(0, 12_345, 12)
+    assert axis.startswith("0") and axis.endswith("12k") and len(axis) == 12
+    assert step_axis(10, 400, 5) == "  400"
+    assert step_axis(10, 400, 2) == "40"
+    assert step_axis(10, 400, 0) == ""

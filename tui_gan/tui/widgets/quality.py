@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from tui_gan.render.spark import sparkline
+from tui_gan.tui.mode import mode_of
 from tui_gan.tui.widgets.base import ViewPanel
 
 # What each number means, for `?` (help.py shows these under the keys).
@@ -90,7 +91,8 @@ class QualityPanel(ViewPanel):
         out.append(head, style="bold")
         out.append("lower=better ", style="dim")
         # Lower is better, so the trend reads as falling bars when G improves.
-        out.append(sparkline(v.fid.points(), max(1, w - len(head) - 13)), style="cyan")
+        trend = sparkline(v.fid.points(), max(1, w - len(head) - 13), ascii=mode_of(self).ascii)
+        out.append(trend, style="cyan")
         if e.fid is not None:
             named = [
                 ("precision", e.precision),
