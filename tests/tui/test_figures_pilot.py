@@ -19,16 +19,17 @@ def shown(app) -> tuple[int, int, str]:
     return int(m[1]), int(m[2]), m[3]
 
 
-@pytest.mark.parametrize(("size", "least"), [((100, 30), 16), ((80, 24), 9)])
-async def test_the_dense_grid_is_the_default_where_few_full_tiles_fit(tmp_path: Path, size, least):
+@pytest.mark.parametrize(("size", "least"), [((100, 30), 6), ((80, 24), 2)])
+async def test_the_default_zoom_draws_digits_large_enough_to_read(tmp_path: Path, size, least):
     app = Dashboard(attach=make_run(tmp_path))
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         on, of, zoom = shown(app)
-        assert zoom == "dense" and of == 64 and on >= least
-        # The picture fits the panel: half-block rows, two pixels each.
+        # Half size (digits 13 px of their 26, the frame trimmed), not the dense grid's 7 px.
+        assert zoom == "half" and of == 64 and on >= least
+        # The picture fits the panel: half-block rows, two pixels each; a digit 7 rows tall.
         panel = app.query_one("#samples")
-        assert 0 < len(panel.strips()) <= panel.content_size.height
+        assert 7 <= len(panel.strips()) <= panel.content_size.height
 
 
 async def test_z_cycles_dense_half_and_full_resolution(tmp_path: Path):
@@ -36,20 +37,20 @@ async def test_z_cycles_dense_half_and_full_resolution(tmp_path: Path):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         samples = app.query_one("#samples")
-        dense = shown(app)[0]
+        half = shown(app)[0]
         seen = []
         for _ in range(3):
             await pilot.press("z")
             samples.strips()  # drawn now, not whenever the next paint comes
             await pilot.pause(0.2)
             seen.append(shown(app))
-        assert [z for *_, z in seen] == ["half", "full", "dense"]
-        half, full = seen[0][0], seen[1][0]
+        assert [z for *_, z in seen] == ["full", "dense", "half"]
+        full, dense = seen[0][0], seen[1][0]
         assert dense > half > full >= 1
-        assert seen[2][0] == dense
+        assert seen[2][0] == half
         assert any(line.startswith("samples zoom: full") for line in app.query_one("#events").lines)
         # Full resolution: at 100x30 one 28 x 28 digit, 28 columns by 14 rows of half-blocks.
-        await pilot.press("z", "z")
+        await pilot.press("z")
         samples.strips()
         await pilot.pause(0.2)
         assert shown(app)[2] == "full" and full == 1
@@ -66,7 +67,7 @@ async def test_a_large_panel_starts_at_full_resolution(tmp_path: Path):
         on, of, zoom = shown(app)
         assert zoom == "full" and on >= 9
     assert default_zoom(28, 64, 100, 50) == "full"  # 3 x 3 full-size digits fit
-    assert default_zoom(28, 64, 48, 17) == "dense"
+    assert default_zoom(28, 64, 48, 17) == "half"  # 3 x 2 legible digits, not 24 blobs
     tiles = np.zeros((64, 28, 28), np.uint8)
     tiles[:, 6:22, 8:20] = 200  # digits in the middle, an empty frame
     img, n = layout(tiles, 48, 17, "dense")

@@ -209,3 +209,14 @@ def test_a_flag_shows_no_value_and_a_default_in_brackets_stays(help_at):
     assert "[default: <preset>-<time>]" in text  # not taken for markup
     assert re.search(r"^  --raw +Use the live G", help_at(100, "sample"), re.M)
     assert max(map(len, help_at(100, "grid").splitlines())) > 90  # the width is used
+
+
+def test_the_render_option_lists_every_mode_once():
+    """--help cannot import the render modules: its enum is checked against them here."""
+    from tui_gan.cli.app import RenderChoice
+    from tui_gan.render.ascii import RENDERS
+    from tui_gan.tui.mode import DASH_RENDERS
+
+    values = tuple(c.value for c in RenderChoice)
+    assert values == DASH_RENDERS
+    assert set(values) == {"auto", *RENDERS}

@@ -13,6 +13,7 @@ from tui_gan.render.halfblock import (
     downsample,
     halfblock_cells,
     make_grid,
+    quantize_16,
     quantize_256,
     render_ansi,
     to_ansi,
@@ -272,7 +273,25 @@ def test_256_mode_suppresses_after_quantisation() -> None:
 def test_empty_and_invalid_mode() -> None:
     assert to_ansi([]) == ""
     with pytest.raises(ValueError):
-        to_ansi([[(BLACK, BLACK)]], color="16")
+        to_ansi([[(BLACK, BLACK)]], color="88")
+
+
+def test_golden_16_mode() -> None:
+    # A grey ramp takes the four greys in order: black, bright black, white, bright white;
+    # a saturated colour the nearest standard one (bright red here), foreground and background.
+    cells = [[(BLACK, (90, 90, 90)), ((170, 170, 170), WHITE), ((250, 10, 10), BLACK)]]
+    out = to_ansi(cells, color="16")
+    assert out == (
+        "\x1b[30m\x1b[100m" + BLK + "\x1b[37m\x1b[107m" + BLK + "\x1b[91m\x1b[40m" + BLK + RST
+    )
+
+
+def test_16_mode_greys_keep_their_order_and_use_only_the_four_greys() -> None:
+    order = {0: 0, 8: 1, 7: 2, 15: 3}
+    ranks = [order[quantize_16((v, v, v))] for v in range(256)]
+    assert ranks == sorted(ranks) and set(ranks) == {0, 1, 2, 3}
+    text = render_ansi(np.linspace(0, 255, 64).reshape(8, 8).astype(np.uint8), color="16")
+    assert "\x1b[38;" not in text and "\x1b[48;" not in text  # never a 256 or rgb escape
 
 
 # --- quantize_256 ------------------------------------------------------------

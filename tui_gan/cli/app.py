@@ -157,9 +157,9 @@ MAX_N = 100_000  # samples per sample/eval call: more is minutes of work and gig
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed.")]
 
 
-class DashRender(str, Enum):
-    """The dashboard's drawing modes (tui/mode.py DASH_RENDERS; not imported: --help stays
-    light)."""
+class RenderChoice(str, Enum):
+    """Drawing modes, of the dashboard and of sample/grid/interpolate (tui/mode.py
+    DASH_RENDERS, render/ascii.py RENDERS; not imported: --help stays light)."""
 
     auto = "auto"
     truecolor = "truecolor"
@@ -169,7 +169,7 @@ class DashRender(str, Enum):
 
 
 DashRenderOpt = Annotated[
-    DashRender,
+    RenderChoice,
     typer.Option(
         "--render",
         help="How the dashboard draws: auto (from NO_COLOR, TERM, COLORTERM and the locale), "
@@ -179,11 +179,11 @@ DashRenderOpt = Annotated[
 
 
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context, render: DashRenderOpt = DashRender.auto) -> None:
+def _root(ctx: typer.Context, render: DashRenderOpt = RenderChoice.auto) -> None:
     if ctx.invoked_subcommand is None:
         # A bare `tui-gan` opens the dashboard on the default preset.
         ctx.invoke(dash, render=render)
-    elif render is not DashRender.auto:  # `tui-gan --render ascii attach RUN`
+    elif render is not RenderChoice.auto:  # `tui-gan --render ascii attach RUN`
         import os
 
         os.environ["TUI_GAN_RENDER"] = render.value
@@ -257,7 +257,7 @@ def dash(
     resume: ResumeOpt = None,
     device: DeviceOpt = None,
     seed: SeedOpt = None,
-    render: DashRenderOpt = DashRender.auto,
+    render: DashRenderOpt = RenderChoice.auto,
 ) -> None:
     """Train with the dashboard open (the run is its own process: closing the terminal is safe).
 
@@ -276,7 +276,7 @@ def attach(
             metavar="[RUN_DIR]", help="A run directory, live or finished [default: your live run]."
         ),
     ] = None,
-    render: DashRenderOpt = DashRender.auto,
+    render: DashRenderOpt = RenderChoice.auto,
 ) -> None:
     """Open the dashboard on a run another process is writing, or on a finished run.
 
@@ -421,19 +421,12 @@ def presets(
     run_presets(name)
 
 
-class RenderChoice(str, Enum):
-    auto = "auto"
-    truecolor = "truecolor"
-    c256 = "256"
-    ascii = "ascii"
-
-
 RenderOpt = Annotated[
     RenderChoice,
     typer.Option(
         "--render",
         help="How samples are drawn in the terminal: auto (colour on a terminal; ASCII into a "
-        "pipe, under NO_COLOR or TERM=dumb), truecolor, 256 or ascii (= TUI_GAN_RENDER).",
+        "pipe, under NO_COLOR or TERM=dumb), truecolor, 256, 16 or ascii (= TUI_GAN_RENDER).",
     ),
 ]
 
@@ -449,7 +442,16 @@ def _set_render(render: RenderChoice) -> None:
 @app.command()
 def sample(
     target: Annotated[str, typer.Argument(help="A checkpoint (.pt) or a run directory.")],
-    n: Annotated[int, typer.Option("--n", min=1, max=MAX_N, help="How many samples.")] = 64,
+    n: Annotated[
+        int | None,
+        typer.Option(
+            "--n",
+            min=1,
+            max=MAX_N,
+            help="How many samples (default: as many as fit legibly in the terminal; 64 into "
+            "a file).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Noise seed.")] = 0,
     out: Annotated[
         Path | None,

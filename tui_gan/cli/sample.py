@@ -6,7 +6,9 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -14,17 +16,42 @@ import torch
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.trainer import preset_from_checkpoint
-from tui_gan.errors import UsageError
+from tui_gan.errors import UsageError, one_line
 from tui_gan.families import family
 from tui_gan.safewrite import write_file
 
 OPTIMIZERS = ("opt", "opt_g", "opt_d")  # what sampling and scoring never need
+FILE_N = 64  # samples written to a file when --n is not given
+MOST_SHOWN = 64  # in a terminal: as many as fit legibly, but never more than this
+CAPTION_LINES = 2  # terminal lines kept under a picture: its caption and the prompt
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model rebuilt from a checkpoint, with where and when it was saved (for captions)."""
+
+    model: Any
+    path: Path
+    step: int
+
+    @property
+    def run(self) -> str:
+        """The run's name as a caption shows it: its folder, and the file unless last.pt."""
+        name = self.path.parent.name or str(self.path.parent)
+        return one_line(name if self.path.name == "last.pt" else f"{name}/{self.path.name}")
 
 
 def load_gan(target: str, device: str = "auto", raw: bool = False, mcmc_steps: int | None = None):
     """Rebuild a run's model from a checkpoint, on the device, without its optimizer state:
     a GAN (samples from G_ema unless `raw`), an EBM (fresh chains of `mcmc_steps`, default
     its preset's ebm.sample_steps) or a VAE (its decoder)."""
+    return load_model(target, device, raw, mcmc_steps).model
+
+
+def load_model(
+    target: str, device: str = "auto", raw: bool = False, mcmc_steps: int | None = None
+) -> Loaded:
+    """load_gan, with the checkpoint's path and step."""
     path = resolve_checkpoint(target)
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
@@ -36,7 +63,7 @@ def load_gan(target: str, device: str = "auto", raw: bool = False, mcmc_steps: i
         if not hasattr(model, "sample_steps"):
             raise UsageError(f"--mcmc-steps is for ebm runs; {path} is a {preset.model.family} run")
         model.sample_steps = mcmc_steps
-    return model
+    return Loaded(model, path, int(state["step"]))
 
 
 def which_g(model) -> str:
@@ -49,16 +76,81 @@ def which_g(model) -> str:
     return "the EMA generator" if model.sampling_ema else "the live generator"
 
 
+def generator_name(model) -> str:
+    """The drawing network, short, for a caption: EMA or raw G, or the VAE's decoder."""
+    kind = family(model.preset.model.family).kind
+    if kind == "ebm":
+        return f"{model.sample_steps} Langevin steps"
+    if kind == "vae":
+        return "VAE decoder"
+    return "EMA generator" if model.sampling_ema else "raw generator"
+
+
+@dataclass(frozen=True)
+class Room:
+    """Where a picture goes in this terminal: its columns and lines (CAPTION_LINES kept for
+    the caption and the prompt), and the same in pixels for tiling's layouts: `width`
+    pixels across, `height` half-block rows (two pixel rows each). The ASCII ramp draws a
+    pixel PIXEL_WIDTH characters wide and one line tall."""
+
+    cols: int
+    lines: int
+    width: int
+    height: int
+
+
+def terminal_room(mode: str) -> Room:
+    """COLUMNS and LINES win; a pipe or a file counts as 80x24."""
+    from tui_gan.render.ascii import PIXEL_WIDTH
+
+    cols, lines = shutil.get_terminal_size((80, 24))
+    lines = max(2, lines - CAPTION_LINES)
+    if mode == "ascii":
+        return Room(cols, lines, max(1, cols // PIXEL_WIDTH), max(1, lines // 2))
+    return Room(cols, lines, max(1, cols), lines)
+
+
+def legible_count(size: int, width: int, height_cells: int) -> int:
+    """How many size-pixel samples fit drawn legibly (tiling.LEGIBLE a side), 1 at least."""
+    from tui_gan.render.tiling import LEGIBLE, count
+
+    return max(1, min(MOST_SHOWN, count(min(size, LEGIBLE), width, height_cells)))
+
+
+def fit_all(images: np.ndarray, width: int, height_cells: int) -> np.ndarray | None:
+    """N x C x H x W samples as one grid, 1 px apart, every one at the largest side (at most
+    their own) at which all N fit; None when not even 1 px each does."""
+    from tui_gan.render.halfblock import make_grid
+    from tui_gan.render.tiling import count, resize_tiles
+
+    n, c, size = images.shape[0], images.shape[1], images.shape[2]
+    side = next((s for s in range(size, 0, -1) if count(s, width, height_cells) >= n), 0)
+    if not side:
+        return None
+    small = resize_tiles(images.reshape(n * c, size, images.shape[3]), side)
+    cols = min(n, (width + 1) // (side + 1))
+    return make_grid(small.reshape(n, c, side, side), ncol=cols, pad=1)
+
+
 def run_sample(
     target: str,
-    n: int,
+    n: int | None,
     seed: int,
     out: Path | None,
     device: str,
     raw: bool = False,
     mcmc_steps: int | None = None,
 ) -> None:
+    """`n` None: FILE_N into a file, and in the terminal as many as fit legibly there."""
+    from tui_gan.render.ascii import pick_render
+
     gan = load_gan(target, device, raw, mcmc_steps)
+    mode = pick_render(os.environ, sys.stdout.isatty())
+    room = terminal_room(mode)
+    image = gan.preset.data.name != "toy1d"
+    fitted = n is None and out is None and image
+    if n is None:
+        n = legible_count(gan.preset.data.image_size, room.width, room.height) if fitted else FILE_N
     z = gan.sample_z(n, torch.Generator(gan.device).manual_seed(seed))
     t0 = time.perf_counter()
     x = gan.generate(z).cpu()
@@ -68,15 +160,17 @@ def run_sample(
         return
     images = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
     if out is None:
-        from tui_gan.render.ascii import pick_render, render_image
+        from tui_gan.render.ascii import draw_rows, render_image
         from tui_gan.render.halfblock import make_grid
 
-        cols, rows = shutil.get_terminal_size((80, 24))
-        grid = make_grid(images, pad=1)
         # Colour on a terminal; the ASCII ramp into a pipe or file, under NO_COLOR or TERM=dumb.
-        mode = pick_render(os.environ, sys.stdout.isatty())
-        print(render_image(grid, cols, max(4, rows - 2), mode))
-        print(f"{n} samples from {which_g(gan)} in {took:.1f}s", file=sys.stderr)
+        grid = fit_all(images, room.width, room.height)
+        if grid is None:  # more than fit at a pixel each: the whole grid, shrunk
+            print(render_image(make_grid(images, pad=1), room.cols, room.lines, mode))
+        else:
+            print("\n".join(draw_rows(grid, mode)))
+        why = " (as many as fit legibly; --n sets the number)" if fitted else ""
+        print(f"{n} samples from {which_g(gan)} in {took:.1f}s{why}", file=sys.stderr)
         return
     suffix = out.suffix.lower()
     if suffix == ".npz":

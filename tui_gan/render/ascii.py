@@ -11,8 +11,8 @@ from tui_gan.render.halfblock import downsample, to_uint8_hwc
 
 RAMP = " .:-=+*#%@"  # dark to bright: a digit's ink (bright) is dense, the ground blank
 PIXEL_WIDTH = 2  # a terminal cell is about twice as tall as wide: two cells make a square
-Render = Literal["truecolor", "256", "ascii"]
-RENDERS: tuple[str, ...] = ("truecolor", "256", "ascii")
+Render = Literal["truecolor", "256", "16", "ascii"]
+RENDERS: tuple[str, ...] = ("truecolor", "256", "16", "ascii")
 RENDER_ENV = "TUI_GAN_RENDER"
 
 
@@ -44,7 +44,8 @@ def render_ascii(
 
 def pick_render(env: Mapping[str, str], isatty: bool) -> Render:
     """How a headless command draws samples: TUI_GAN_RENDER if set; plain ASCII into a pipe
-    or file, under NO_COLOR, TERM=dumb or a locale that is not UTF-8; else colour."""
+    or file, under NO_COLOR, TERM=dumb or a locale that is not UTF-8; else the colour depth
+    COLORTERM and TERM announce (16 colours unless TERM says 256, as a console's does)."""
     forced = env.get(RENDER_ENV, "").strip().lower()
     if forced in RENDERS:
         return forced  # type: ignore[return-value]
@@ -54,7 +55,7 @@ def pick_render(env: Mapping[str, str], isatty: bool) -> Render:
         return "ascii"
     if env.get("COLORTERM", "").strip().lower() in ("truecolor", "24bit"):
         return "truecolor"
-    return "256"
+    return "256" if "256" in env.get("TERM", "") else "16"
 
 
 def render_image(img: Any, width: int, height: int, mode: Render) -> str:
@@ -64,3 +65,19 @@ def render_image(img: Any, width: int, height: int, mode: Render) -> str:
     from tui_gan.render.halfblock import render_ansi
 
     return render_ansi(img, width=width, height_cells=height, color=mode)
+
+
+def draw_rows(img_hwc: np.ndarray, mode: Render) -> list[str]:
+    """An HxWx3 uint8 image already sized for the terminal, drawn as it is: its lines of
+    half-blocks in colour (two pixel rows a line, W cells), or of the ramp (one pixel row a
+    line, PIXEL_WIDTH * W characters)."""
+    if mode == "ascii":
+        return ascii_rows(img_hwc)
+    from tui_gan.render.halfblock import halfblock_cells, to_ansi
+
+    return to_ansi(halfblock_cells(img_hwc), color=mode).split("\n")
+
+
+def cells_per_pixel(mode: Render) -> tuple[int, float]:
+    """(characters a pixel is wide, lines a pixel row is tall) when drawn in `mode`."""
+    return (PIXEL_WIDTH, 1.0) if mode == "ascii" else (1, 0.5)

@@ -16,7 +16,7 @@ RGB = tuple[int, int, int]
 Cell = tuple[tuple[int, int, int], tuple[int, int, int]]
 """One terminal cell: (foreground rgb = top pixel, background rgb = bottom pixel)."""
 
-ColorMode = Literal["truecolor", "256"]
+ColorMode = Literal["truecolor", "256", "16"]
 
 UPPER_HALF_BLOCK = "\u2580"
 RESET = "\x1b[0m"
@@ -28,7 +28,19 @@ _CUBE_LEVELS: tuple[int, ...] = (0, 95, 135, 175, 215, 255)
 _GREY_BASE = 232
 _GREY_COUNT = 24
 
-_COLOR_MODES: tuple[str, ...] = ("truecolor", "256")
+_COLOR_MODES: tuple[str, ...] = ("truecolor", "256", "16")
+
+# The 16 standard colours as xterm draws them (SGR 30-37, then the bright 90-97). Terminals
+# theme these, so a grey pixel only ever gets one of the four greys, which every theme keeps
+# in order: black < bright black < white < bright white.
+_ANSI16: tuple[RGB, ...] = (
+    (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0),
+    (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
+    (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0),
+    (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+)  # fmt: skip
+_GREYS16 = (0, 8, 7, 15)  # darkest to brightest, at evenly spaced luma: 0, 85, 170, 255
+_GREY_SPREAD = 24  # channels this close together: a grey pixel (most samples are)
 
 
 def _as_numpy(img: Any) -> np.ndarray:
@@ -253,9 +265,27 @@ def quantize_256(rgb: Sequence[int]) -> int:
     return _quantize_cached(r, g, b)
 
 
+@lru_cache(maxsize=65536)
+def _quantize16_cached(r: int, g: int, b: int) -> int:
+    if max(r, g, b) - min(r, g, b) <= _GREY_SPREAD:
+        luma = 0.299 * r + 0.587 * g + 0.114 * b
+        return _GREYS16[min(3, int(luma / 255 * 3 + 0.5))]
+    return min(range(16), key=lambda i: _dist2((r, g, b), _ANSI16[i]))
+
+
+def quantize_16(rgb: Sequence[int]) -> int:
+    """The standard colour (0..15) for ``rgb``: a grey by its luminance among the four greys
+    (black, bright black, white, bright white), any other colour the nearest of the 16."""
+    r, g, b = (min(255, max(0, int(c))) for c in rgb)
+    return _quantize16_cached(r, g, b)
+
+
 def _sgr(prefix: int, rgb: Sequence[int], color: str) -> str:
     if color == "truecolor":
         return f"\x1b[{prefix};2;{rgb[0]};{rgb[1]};{rgb[2]}m"
+    if color == "16":  # 30-37 / 40-47, and the bright ones at 90-97 / 100-107
+        i = quantize_16(rgb)
+        return f"\x1b[{prefix - 8 + (60 if i >= 8 else 0) + i % 8}m"
     return f"\x1b[{prefix};5;{quantize_256(rgb)}m"
 
 
@@ -263,7 +293,7 @@ def to_ansi(cells: Sequence[Sequence[Cell]], color: ColorMode | str = "truecolor
     """Encode cells as '▀' characters with SGR colours; lines joined by '\\n'.
 
     A foreground/background escape is only emitted when it differs from the
-    previous cell's in the same line (compared after quantisation in "256" mode),
+    previous cell's in the same line (compared after quantisation in "256" and "16" mode),
     and every line ends with a reset so colours never bleed into the next line.
     """
     if color not in _COLOR_MODES:

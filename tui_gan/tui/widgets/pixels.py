@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from tui_gan.render.images import open_grid
+from tui_gan.render.tiling import class_labels
 from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.tui.widgets.samples import SampleModes
 
@@ -55,6 +56,10 @@ class PixelSamplePanel(SampleModes, ViewPanel):
         if self.interp:
             self.border_title = "latent walks z0 -> z1  (i closes)"
         grid = view.sample_grid(self.fresh, self.interp, self.recon)
+        # A noise-by-class grid's columns, named: the picture is the PNG itself, unlabelled.
+        labelled = grid and view.conditional and not self.interp and not self.recon
+        names = class_labels(view.dataset, grid[1]) if labelled else ()
+        self.border_subtitle = "columns: " + " ".join(names) if names else ""
         if grid and self.signature(view) != self._drawn:
             path, _ = grid
             picture = open_grid(path, "RGB")

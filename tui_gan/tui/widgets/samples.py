@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
 from tui_gan.render.ascii import PIXEL_WIDTH
-from tui_gan.render.tiling import ZOOMS, default_zoom, layout, load_tiles
+from tui_gan.render.tiling import (
+    ZOOMS,
+    band_layout,
+    class_labels,
+    default_zoom,
+    label_line,
+    layout,
+    load_tiles,
+    pair_layout,
+    trim_margin,
+)
 from tui_gan.tui.mode import mode_of
 from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.tui.widgets.cells import PLAIN, styled, to_ascii_strips, to_strips
+
+LABEL = Style(bold=True)  # a noise-by-class grid's class names over its columns
 
 
 class SampleModes:
@@ -93,14 +106,16 @@ class SamplePanel(SampleModes, ViewPanel):
     def _title_zoom(self) -> None:
         on, of = self.shown
         count = f"{on} of {of}, " if of else ""
-        if self.fixed_columns():
+        if self.recon:
+            self.border_subtitle = f"{on} of {of} pairs, sized to be read" if of else ""
+        elif self.fixed_columns():
             self.border_subtitle = f"{count}sized to fit the columns"
         else:
             self.border_subtitle = f"{count}{self.shown_zoom}  (z zooms)"
 
     def fixed_columns(self) -> bool:
-        """Latent walks, reconstructions and a noise-by-class grid keep their columns (steps,
-        pairs, classes): the width sets their tile size, not the zoom."""
+        """Latent walks and a noise-by-class grid keep their columns (steps, classes), and
+        reconstructions their pairs: the panel sets their tile size, not the zoom."""
         v = self.view
         return bool(self.interp or self.recon or (v is not None and v.conditional))
 
@@ -155,23 +170,53 @@ class SamplePanel(SampleModes, ViewPanel):
             tiles = load_tiles(path, v.image_size, nrow)
             if tiles is None:
                 return self._message(f"cannot read {path.name}")
-            # ASCII (NO_COLOR): two characters a pixel and one pixel a row, so the grid is
-            # laid out for half the width and half the half-block rows.
-            pw, ph = (w // PIXEL_WIDTH, h // 2) if mode_of(self).plain else (w, h)
-            zoom = self.zoom or default_zoom(tiles.shape[1], len(tiles), pw, ph)
-            # Latent walks and a conditional run's noise-by-class grid keep their columns
-            # (steps, classes), shrunk to fit; other grids are re-tiled to fill the panel.
-            ncol = nrow if self.fixed_columns() else None
-            img, shown = layout(tiles, pw, ph, zoom, ncol)
-            # Without colour, the luminance ramp: a wall of uncoloured blocks says nothing.
-            draw = to_ascii_strips if mode_of(self).plain else to_strips
-            self._strips = draw(img, w, centre=True)
+            self._strips, zoom, shown = self._draw(v, tiles, nrow, w, h)
             self._key = key
-            if (zoom, (shown, len(tiles))) != (self.shown_zoom, self.shown):
-                self.shown_zoom, self.shown = zoom, (shown, len(tiles))
+            if (zoom, shown) != (self.shown_zoom, self.shown):
+                self.shown_zoom, self.shown = zoom, shown
                 # Set after this paint: a border changed while it is drawn is not redrawn.
                 self.call_later(self._title_zoom)
         return self._strips
+
+    def labelled(self, view: RunView) -> bool:
+        """A conditional run's grids (fixed or fresh) have a column per class: labelled."""
+        return view.conditional and not self.interp and not self.recon
+
+    def _draw(
+        self, v: RunView, tiles: np.ndarray, nrow: int, w: int, h: int
+    ) -> tuple[list[Strip], str, tuple[int, int]]:
+        """(strips, zoom drawn, (shown, in the grid)) for the tiles in a w x h panel."""
+        plain = mode_of(self).plain
+        # Without colour, the luminance ramp (a wall of uncoloured blocks says nothing): two
+        # characters a pixel and one pixel a row, so the grid is laid out for half the width
+        # and half the half-block rows.
+        px = PIXEL_WIDTH if plain else 1
+        pw, ph = (w // PIXEL_WIDTH, h // 2) if plain else (w, h)
+        draw = to_ascii_strips if plain else to_strips
+        if self.recon:  # pairs kept together, fewer of them, large enough to compare
+            img, pairs, _ = pair_layout(tiles, pw, ph)
+            return (
+                (draw(img, w, centre=True) if pairs else []),
+                self.shown_zoom,
+                (pairs, len(tiles) // 2),
+            )
+        if self.labelled(v):
+            bands = band_layout(
+                tiles, nrow, class_labels(v.dataset, nrow), pw, h, 1 if plain else 2
+            )
+            strips: list[Strip] = []
+            for band in bands.bands:
+                indent = " " * max(0, (w - band.image.shape[1] * px) // 2)
+                header = indent + label_line(band.labels, bands.side * px, px)
+                strips.append(Strip([Segment(header, LABEL)]).extend_cell_length(w, PLAIN))
+                strips.extend(draw(band.image, w, centre=True))
+            return strips, self.shown_zoom, (bands.shown, len(tiles))
+        content = trim_margin(tiles).shape[1]
+        zoom = self.zoom or default_zoom(tiles.shape[1], len(tiles), pw, ph, content)
+        # Latent walks keep their columns (steps), shrunk to fit; other grids are re-tiled
+        # to fill the panel.
+        img, shown = layout(tiles, pw, ph, zoom, nrow if self.interp else None)
+        return draw(img, w, centre=True), zoom, (shown, len(tiles))
 
     def render_line(self, y: int) -> Strip:
         strips = self.strips()
