@@ -63,14 +63,17 @@ def test_train_writes_the_run_directory(short_run):
         assert {"step", "epoch", "time", "loss_d", "loss_g", "d_real", "d_fake"} <= r.keys()
         assert 0 <= r["d_real"] <= 1 and 0 <= r["d_fake"] <= 1  # probabilities for BCE
     samples = records(run, "samples")
-    assert [s["step"] for s in samples] == [30, 60]
-    for s in samples:
+    # A first grid with the first record (no blank screen), then every sample_every; the
+    # first counts no classes (an untrained G's counts would read as a collapse).
+    assert [s["step"] for s in samples] == [10, 30, 60]
+    for s in samples[1:]:
         assert len(s["class_counts"]) == 10 and sum(s["class_counts"]) >= 1000
         assert 0 <= s["class_entropy"] <= 1 and 1 <= s["classes_covered"] <= 10
         assert (run / s["path"]).is_file()
     assert sorted(p.name for p in (run / "samples").iterdir()) == [
         "fresh.png",  # the latest fresh samples, for the dashboard's random view
         "interp.png",  # the latest checkpoint's latent walks, for the dashboard's i view
+        "step-0000010.png",
         "step-0000030.png",
         "step-0000060.png",
     ]

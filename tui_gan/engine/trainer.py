@@ -231,10 +231,15 @@ class Trainer:
             self.good = spec.resume  # load_run_checkpoint found its weights finite
             if self.resume_note:
                 yield self._notice(self.resume_note, "warning")
-        self.classifier = None
+        self.counter = None
         main = self.dist.main  # only rank 0 samples, so only it counts classes
         if main and self.num_classes and self.data is not None and self.data.images is not None:
-            yield from self._load_classifier()
+            from tui_gan.engine.classcount import ClassCounter
+
+            assert spec.classifier_dir is not None
+            self.counter = ClassCounter(self.data, spec.classifier_dir, self.device)
+            if note := self.counter.start_notice():
+                yield self._notice(note)
         if self.dist.on:  # a GAN (the other families were refused above)
             self.gan.distribute(self.dist)
             yield self._notice(
@@ -258,18 +263,20 @@ class Trainer:
             gpu=gpu_uuid(self.device),
         )
 
-    def _load_classifier(self) -> Iterator[ev.Event]:
-        from tui_gan.engine.classifier import cache_path, get_classifier
+    @property
+    def classifier(self) -> Any:
+        """The class-count classifier, once it is ready (engine/classcount.py)."""
+        return self.counter.model if self.counter is not None else None
 
-        assert self.data is not None and self.data.images is not None
-        cache = self.spec.classifier_dir
-        assert cache is not None
-        if not cache_path(cache, self.data.key).is_file():
-            yield self._notice(f"training the {self.data.name} classifier for class counts (once)")
-        model, _ = get_classifier(
-            cache, self.data.key, self.data.images, self.data.labels, self.num_classes
-        )
-        self.classifier = model.to(self.device)
+    def _train_classifier(
+        self, budget_s: float | None = None, finish: bool = False
+    ) -> Iterator[ev.Event]:
+        """A slice of the classifier's training while it is not ready; its notices."""
+        if self.counter is None or not self.counter.pending:
+            return
+        notes = self.counter.finish() if finish else self.counter.work(budget_s)
+        for note in notes:
+            yield self._notice(note)
 
     def _restore(self, state: dict[str, Any]) -> None:
         source = str(self.spec.resume or "checkpoint")
@@ -336,6 +343,9 @@ class Trainer:
         last_log_t, last_log_step = time.perf_counter(), self.step
         run_t0, run_step0 = last_log_t, self.step
         last_sampled = last_saved = last_eval = -1
+        # The first grid comes with the first record, so every family has a picture within
+        # seconds (an EBM's sample_every is 500 steps, over a minute on a CPU).
+        first_grid = min(log.log_every, log.sample_every)
 
         while self.step < self.total:
             stop, pause, save = self._controls()
@@ -361,6 +371,9 @@ class Trainer:
             if log.sample_every and self.step % log.sample_every == 0:
                 yield from self._sample()
                 last_sampled = self.step
+            elif log.sample_every and self.step == first_grid:
+                yield from self._sample(first=True)
+                last_sampled = self.step
             if log.eval_every and self.step % log.eval_every == 0:
                 yield from self._evaluate()
                 last_eval = self.step
@@ -370,7 +383,10 @@ class Trainer:
                 c.save.clear()
                 yield from self._checkpoint()
                 last_saved = self.step
+            yield from self._train_classifier()
 
+        if self.step >= self.total:  # a finished run's last samples and evaluation count classes
+            yield from self._train_classifier(finish=True)
         if last_saved != self.step:
             # Before the partial log below empties the accumulator: a resume then averages
             # the same steps into its next record as a straight run would.
@@ -421,7 +437,10 @@ class Trainer:
             if save:
                 c.save.clear()
                 yield from self._checkpoint()
-            time.sleep(0.05)
+            if self.counter is not None and self.counter.pending:
+                yield from self._train_classifier(budget_s=0.05)  # the idle cores' turn
+            else:
+                time.sleep(0.05)
         yield ev.Resumed(step=self.step, time=round(self.elapsed(), 3))
 
     def _rejected(self) -> Iterator[ev.Event]:
@@ -497,13 +516,19 @@ class Trainer:
         # Separate from the training generator, so sampling never shifts training randomness.
         return torch.Generator(self.device).manual_seed(self.preset.train.seed * 7919 + self.step)
 
-    def _sample(self) -> Iterator[ev.Event]:
+    def _sample(self, first: bool = False) -> Iterator[ev.Event]:
+        """The grids; `first`: the early one, which draws only the fresh samples it shows (an
+        EBM's count_samples chains cost ~10 s on a CPU) and counts no classes (an untrained
+        G's few samples would read as a collapse)."""
         if not self.dist.main:  # rank 0 draws the run's pictures; the others train on
             return
         if self.toy:
             yield self._toy_snapshot()
             return
         gan, n = self.gan, self.preset.log.count_samples
+        if first:
+            k = gan.num_classes if gan.conditional else 1
+            n = min(n, max(k, FRESH_PREVIEW // k * k))
         path = self.rd.sample_path(self.step)
         if gan.conditional:
             from tui_gan.engine.latent import noise_by_class
@@ -527,7 +552,7 @@ class Trainer:
         else:
             fresh_nrow = _write_grid(fresh[:FRESH_PREVIEW], fresh_path, self.rd.path)
         counted: dict[str, Any] = {}
-        if self.classifier is not None and self.num_classes:
+        if self.classifier is not None and self.num_classes and not first:
             from tui_gan.engine.classifier import classify
             from tui_gan.engine.metrics import cond_accuracy, normalised_entropy
 
@@ -571,7 +596,9 @@ class Trainer:
 
         if not self.dist.main:  # rank 0 evaluates; the others wait at their next collective
             return
-
+        if self.counter is not None and self.counter.pending:  # its features are FID's
+            yield self._notice(f"no evaluation at step {self.step}: the classifier is not ready")
+            return
         if self.eval_ctx is None:
             assert self.spec.classifier_dir is not None
             self.eval_ctx = build_context(
