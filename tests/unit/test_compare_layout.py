@@ -86,3 +86,92 @@ def test_eval_fits_the_terminal_and_cuts_no_value(monkeypatch, width: int):
     text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
     assert all(len(ln) <= width for ln in text.splitlines()), text
     assert "…" not in text and "12.345" in text and "0.20" in text
+
+
+def no_eval_run(tmp_path: Path, name: str, checkpoint: bool = True) -> Path:
+    """A run that trained (a step record) but logged no evaluation."""
+    from tui_gan.engine import events as ev
+
+    run = make_run(tmp_path, name=name, toy=True)
+    lines = [ev.to_line(e) for e in ev.iter_events(run / "metrics.jsonl")]
+    kept = [ln for ln in lines if '"type": "eval"' not in ln]
+    (run / "metrics.jsonl").write_text("".join(kept))
+    if checkpoint:
+        (run / "last.pt").write_bytes(b"x")
+    return run
+
+
+def test_no_eval_lists_a_run_without_evaluation_as_not_evaluated(runs, tmp_path: Path, capsys,
+                                                                monkeypatch):  # fmt: skip
+    def never(*a, **k):
+        raise AssertionError("--no-eval evaluated a run")
+
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", never)
+    bare = [no_eval_run(tmp_path, "bare"), no_eval_run(tmp_path, "no-ckpt", checkpoint=False)]
+    evaluate.run_compare([*runs, *bare], evaluate=False)
+    out = capsys.readouterr()
+    assert out.err == ""  # nothing is evaluated, so nothing to announce
+    assert out.out.count("not evaluated") == 2, out.out
+    evaluate.run_compare([*runs, *bare], as_json=True, evaluate=False)
+    rows = {r["run"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["bare"]["source"] == "not evaluated" and rows["bare"]["w1"] is None
+    assert rows["bare"]["step"] == 400 and rows["toy"]["w1"] is not None
+
+
+def fake_evaluation(*args, progress=None, **kwargs):
+    """What evaluate_checkpoint tells its progress, without torch."""
+    progress.stage("loading the checkpoint")
+    progress.stage("note: a note on the data", note=True)
+    progress.timed("drawing and scoring 5,000 samples", 30.0)
+    return {"w1": 0.1, "ks": 0.05, "n": 5000, "step": 400}
+
+
+def test_in_a_pipe_an_evaluation_is_one_line(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", fake_evaluation)
+    runs = [no_eval_run(tmp_path, "first"), no_eval_run(tmp_path, "second")]
+    evaluate.run_compare(runs)
+    err = capsys.readouterr().err
+    said = [ln for ln in err.splitlines() if "evaluating last.pt now on 5,000 samples" in ln]
+    assert [ln.split(":")[0] for ln in said] == ["first", "second"], err
+    assert "\x1b" not in err and "\r" not in err and "…" not in err
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_on_a_terminal_a_bar_with_an_estimate(monkeypatch, ascii_only: bool):
+    import time
+
+    monkeypatch.setenv("COLUMNS", "80")
+    if ascii_only:
+        monkeypatch.setenv("TUI_GAN_RENDER", "ascii")
+    screen = Terminal()
+    progress = evaluate.EvalProgress(screen)
+    progress.begin("a-run", 5000)
+    progress.stage("loading the classifier (or training it)")
+    time.sleep(0.3)
+    progress.timed("drawing and scoring 5,000 samples", 60.0)
+    time.sleep(0.6)  # the bar redraws 4 times a second
+    progress.end()
+    text = screen.getvalue()
+    frames = re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text))
+    assert any("drawing and scoring 5,000 samples" in f and "of ~60 s" in f for f in frames)
+    assert any("loading the classifier (or training it)" in f for f in frames)
+    assert "a-run: no evaluation logged" in text and "a-run: evaluated in" in text
+    assert all(len(f) <= 80 for f in frames), frames
+    if ascii_only:
+        assert all(" " <= c <= "~" for f in frames for c in f)
+        assert any("[-" in f or "[#" in f for f in frames)
+
+
+def test_the_no_eval_option_reaches_compare(tmp_path: Path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tui_gan.cli.app import app
+
+    def never(*a, **k):
+        raise AssertionError("--no-eval evaluated a run")
+
+    monkeypatch.setattr(evaluate, "evaluate_checkpoint", never)
+    run = no_eval_run(tmp_path, "bare")
+    res = CliRunner().invoke(app, ["compare", "--no-eval", str(run)])
+    assert res.exit_code == 0, res.output
+    assert "not evaluated" in res.output

@@ -404,11 +404,19 @@ def report(
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Run directories to compare.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array on stdout.")] = False,
+    no_eval: Annotated[
+        bool,
+        typer.Option(
+            "--no-eval",
+            help="List a run that logged no evaluation as not evaluated, instead of evaluating "
+            "its last.pt now (a minute or more on a CPU, with a progress bar).",
+        ),
+    ] = False,
 ) -> None:
     """The runs' final metrics side by side, the best of each column marked."""
     from tui_gan.cli.evaluate import run_compare
 
-    run_compare(runs, as_json)
+    run_compare(runs, as_json, evaluate=not no_eval)
 
 
 @app.command()

@@ -32,12 +32,21 @@ def evaluate_checkpoint(
     inception_weights: str | None = None,
     raw: bool = False,
     mcmc_steps: int | None = None,
+    progress: EvalProgress | None = None,
 ) -> dict[str, Any]:
+    """`progress`: told each stage as it begins, and the estimated length of the last one
+    (timed on a small batch first, which costs about 5% more; only for a terminal's bar)."""
     from tui_gan.cli.sample import load_gan
     from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
     from tui_gan.engine.data import load_images
     from tui_gan.engine.evaluate import build_context, evaluate
     from tui_gan.engine.rundir import RunDir
+
+    def stage(text: str, note: bool = False) -> None:
+        if progress is not None:
+            progress.stage(text, note)
+        elif note:
+            print(text, file=sys.stderr)
 
     path = resolve_checkpoint(target)
     if fid == "inception":  # a missing or bad weights file is said before any slow work
@@ -45,17 +54,51 @@ def evaluate_checkpoint(
         from tui_gan.engine.metrics import load_inception_state
 
         load_inception_state(find_weights(inception_weights))
+    stage("loading the checkpoint")
     gan = load_gan(str(path), device, raw, mcmc_steps)
     if fid == "inception" and gan.preset.data.name == "toy1d":
         raise UsageError("--fid inception is for image runs; a 1-D run reports W1 and KS")
     data = None
+    classifiers = RunDir(path.parent).classifiers
     if gan.preset.data.name != "toy1d":
+        stage("loading the data set")
         data = load_images(gan.preset)
         if data.note:
-            print(f"note: {one_line(data.note)}", file=sys.stderr)
-    ctx = build_context(gan.preset, gan.device, RunDir(path.parent).classifiers, data=data)
-    result = evaluate(gan, ctx, n=n, seed=seed, fid=fid, inception_weights=inception_weights)
+            stage(f"note: {one_line(data.note)}", note=True)
+        if data.labels is not None:
+            stage("loading the classifier (or training it)")
+    ctx = build_context(gan.preset, gan.device, classifiers, data=data)
+    args: dict[str, Any] = {"seed": seed, "fid": fid, "inception_weights": inception_weights}
+    if progress is not None and progress.tty:  # an estimate only where a bar shows it
+        estimate = _estimate(gan, ctx, n, args, stage) if fid == "classifier" else None
+        progress.timed(f"drawing and scoring {n:,} samples", estimate)
+    result = evaluate(gan, ctx, n=n, **args)
     return {"checkpoint": str(path), "step": int(load_checkpoint(path)["step"]), **result}
+
+
+CALIBRATE_SHARE = 25  # the timed small batch: 1/25 of the samples (200 of 5,000)
+
+
+def _estimate(gan, ctx, n: int, args: dict[str, Any], stage) -> float | None:
+    """Seconds an evaluation of n samples should take, from the time of a small one (linear
+    in n: drawing samples dominates, an EBM's chains most of all). Its random streams are
+    put back, so the evaluation that follows gives what it gives without this one."""
+    import time
+
+    import torch
+
+    from tui_gan.engine.evaluate import evaluate
+
+    small = n // CALIBRATE_SHARE
+    if small < 50:
+        return None  # a few hundred samples: over before an estimate would help
+    stage(f"timing {small} samples for an estimate")
+    devices = [gan.device] if gan.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        evaluate(gan, ctx, n=50, **args)  # first calls cost more (allocations, kernels)
+        t0 = time.perf_counter()
+        evaluate(gan, ctx, n=small, **args)
+        return (time.perf_counter() - t0) * n / small
 
 
 def _fmt(key: str, value: Any) -> str:
@@ -125,8 +168,11 @@ def run_eval(
         console.print(line, soft_wrap=not tty, markup=False, highlight=False)
 
 
-def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
-    """The run's last eval record, or an evaluation of its last.pt when it logged none."""
+def final_metrics(
+    run: Path, evaluate_missing: bool = True, progress: EvalProgress | None = None
+) -> tuple[dict[str, Any], str]:
+    """The run's last eval record; else an evaluation of its last.pt, said on stderr as it
+    runs (`progress`), or with `evaluate_missing` off the run's last step, "not evaluated"."""
     from tui_gan.engine.events import Evaluated, iter_events
     from tui_gan.engine.rundir import RunDir
 
@@ -135,21 +181,186 @@ def final_metrics(run: Path) -> tuple[dict[str, Any], str]:
     problem = RunDir(run).format_problem()
     if problem:
         print(f"note: {one_line(problem)}", file=sys.stderr)
-    evals = [e for e in iter_events(run / "metrics.jsonl") if isinstance(e, Evaluated)]
-    if evals:
-        return evals[-1].to_record(), "logged"
+    last: Evaluated | None = None
+    step = None
+    for event in iter_events(run / "metrics.jsonl"):
+        step = event.step if step is None else max(step, event.step)
+        if isinstance(event, Evaluated):
+            last = event
+    if last is not None:
+        return last.to_record(), "logged"
+    if not evaluate_missing:
+        return {"step": step if step is not None else "?"}, NOT_EVALUATED
     if not (run / "last.pt").is_file():
-        raise UsageError(f"{run}: no eval records and no last.pt to evaluate")
+        raise UsageError(
+            f"{run}: no eval records and no last.pt to evaluate (--no-eval lists it as "
+            f"{NOT_EVALUATED})"
+        )
     from tui_gan.engine.evaluate import DEFAULT_N
 
-    # Never silently: an evaluation takes from seconds (1-D) to minutes (images on a CPU).
-    print(
-        f"{one_line(run.name)}: no evaluation logged; evaluating last.pt now on {DEFAULT_N} "
-        "samples (a minute or more on a CPU)…",
-        file=sys.stderr,
-        flush=True,
+    # Never silently: an evaluation takes from seconds (1-D) to minutes (an EBM on a CPU).
+    progress = progress or EvalProgress()
+    progress.begin(run.name, DEFAULT_N)
+    try:
+        result = evaluate_checkpoint(str(run), DEFAULT_N, "classifier", "auto", progress=progress)
+    except BaseException:
+        progress.end(done=False)  # the bar goes; the error's own line says why
+        raise
+    progress.end()
+    return result, "evaluated now"
+
+
+NOT_EVALUATED = "not evaluated"
+
+
+class EvalProgress:
+    """What an evaluation that compare must run is doing, on stderr (stdout keeps the table
+    or the JSON): on a terminal a line, then a bar for each stage, with an estimate for the
+    long one; into a pipe or a file a single line per run."""
+
+    def __init__(self, stream=None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.progress = None
+        self.task = None
+        self.name = ""
+        self.started = 0.0
+
+    def begin(self, name: str, n: int) -> None:
+        import time
+
+        self.name, self.started = one_line(name), time.monotonic()
+        line = (
+            f"{self.name}: no evaluation logged; evaluating last.pt now on {n:,} samples "
+            "(seconds for a 1-D run, a minute or more for images on a CPU)"
+        )
+        if not self.tty:
+            print(line, file=self.stream, flush=True)
+            return
+        self.progress = _progress_bar(self.stream)
+        self.progress.console.print(line, markup=False, highlight=False)  # wrapped at words
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "loading torch", total=None, since=time.monotonic(), estimate=None
+        )
+
+    def stage(self, text: str, note: bool = False) -> None:
+        """A stage begins (its length unknown), or a note to keep above the bar."""
+        import time
+
+        if self.progress is None or self.task is None:
+            if note:
+                print(text, file=self.stream, flush=True)
+            return
+        if note:
+            self.progress.console.print(text, markup=False, highlight=False)
+            return
+        self.progress.update(
+            self.task, description=self._label(text), since=time.monotonic(), estimate=None
+        )
+
+    def timed(self, text: str, seconds: float | None) -> None:
+        """The long stage begins, expected to take `seconds` (None: no estimate)."""
+        import time
+
+        if self.progress is None or self.task is None:
+            return
+        self.progress.update(
+            self.task, description=self._label(text), since=time.monotonic(), estimate=seconds
+        )
+
+    def _label(self, text: str) -> str:
+        """The stage, cut to what the bar and the clock leave (the run's name is on the line
+        above)."""
+        from rich.markup import escape
+
+        assert self.progress is not None
+        width = self.progress.console.width
+        room = width - _bar_width(width) - 2 - _CLOCK_WIDTH - 2
+        return escape(text if len(text) <= room else text[: max(0, room - 3)] + "...")
+
+    def end(self, done: bool = True) -> None:
+        import time
+
+        if self.progress is None:
+            return
+        progress, self.progress = self.progress, None
+        progress.stop()
+        if not done:
+            return
+        took = time.monotonic() - self.started
+        progress.console.print(
+            f"{self.name}: evaluated in {took:.0f} s", markup=False, highlight=False
+        )
+
+
+_CLOCK_WIDTH = 22  # "12345 s (est. 10000 s)"
+
+
+def _bar_width(columns: int) -> int:
+    return 24 if columns >= 100 else 12
+
+
+def _progress_bar(stream):
+    """A stage label, a bar that moves with the clock against the estimate (the evaluation
+    reports no steps of its own), and the time: ASCII where the terminal wants it."""
+    import os
+
+    from rich.console import Console
+    from rich.progress import Progress, ProgressColumn
+    from rich.progress_bar import ProgressBar
+    from rich.text import Text
+
+    from tui_gan.tui.mode import pick_mode
+
+    console = Console(file=stream)
+    ascii_only = pick_mode(os.environ).ascii
+    width = _bar_width(console.width)
+
+    def fraction(task) -> float | None:
+        import time
+
+        estimate = task.fields.get("estimate")
+        if task.finished or not estimate:
+            return None
+        return min(0.99, (time.monotonic() - task.fields["since"]) / estimate)
+
+    class Bar(ProgressColumn):
+        def render(self, task):
+            import time
+
+            done = fraction(task)
+            if not ascii_only:
+                if done is None:
+                    return ProgressBar(total=None, width=width, pulse=True)
+                return ProgressBar(total=1.0, completed=done, width=width)
+            if done is None:  # a marker going to and fro: something is happening
+                at = int(time.monotonic() * 8) % (2 * (width - 3))
+                at = at if at < width - 3 else 2 * (width - 3) - at
+                return Text("[" + " " * at + "<=>" + " " * (width - 3 - at) + "]")
+            filled = int(done * width)
+            return Text("[" + "#" * filled + "-" * (width - filled) + "]")
+
+    class Clock(ProgressColumn):
+        def render(self, task):
+            import time
+
+            spent = time.monotonic() - task.fields["since"]
+            estimate = task.fields.get("estimate")
+            if not estimate:
+                return Text(f"{spent:.0f} s")
+            if spent > estimate:
+                return Text(f"{spent:.0f} s (est. {estimate:.0f} s)")
+            return Text(f"{spent:.0f} s of ~{estimate:.0f} s")
+
+    return Progress(
+        "{task.description}",
+        Bar(),
+        Clock(),
+        console=console,
+        transient=True,
+        refresh_per_second=4,  # a slow clock: the evaluation keeps the cores
     )
-    return evaluate_checkpoint(str(run), DEFAULT_N, "classifier", "auto"), "evaluated now"
 
 
 def _drawn_by(run: Path) -> str:
@@ -160,10 +371,12 @@ def _drawn_by(run: Path) -> str:
     return {"ebm": "Langevin chains", "vae": "decoder"}.get(kind, "G")
 
 
-def run_compare(runs: list[Path], as_json: bool = False) -> None:
+def run_compare(runs: list[Path], as_json: bool = False, evaluate: bool = True) -> None:
     """The runs' final metrics: a table that fits the terminal (runs as rows; metrics as
-    rows when that is too wide), whole values into a pipe, or one JSON array."""
-    rows = [(run, *final_metrics(run)) for run in runs]
+    rows when that is too wide), whole values into a pipe, or one JSON array. A run that
+    logged no evaluation is evaluated now, said on stderr with a progress bar; with
+    `evaluate` off it is listed as not evaluated."""
+    rows = [(run, *final_metrics(run, evaluate)) for run in runs]
     # Every metric some run has: a 1-D run's W1 and KS beside image runs' FID, not dropped.
     columns = tuple(c for c in (*IMAGE_COLUMNS, *TOY_COLUMNS, "cond_accuracy")
                     if any(m.get(c) is not None for _, m, _ in rows))  # fmt: skip
