@@ -30,11 +30,13 @@ def pane(session: str) -> str:
     return tmux("capture-pane", "-p", "-t", session)
 
 
-def wait_for(cond, timeout: float = 90, what: str = "") -> None:
+def wait_for(cond, timeout: float = 90, what: str = "", session: str | None = None) -> None:
+    """Until cond() holds; `session`: its screen goes in the failure's message."""
     deadline = time.time() + timeout
     while not cond():
         if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            screen = f":\n{pane(session)}" if session else ""
+            raise AssertionError(f"timed out waiting for {what}{screen}")
         time.sleep(0.2)
 
 
@@ -72,6 +74,9 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     # -u COLUMNS/LINES: Textual would take a size from them over the pane's real size.
     env = (
         f"-u COLUMNS -u LINES TUI_GAN_CACHE={shlex.quote(os.environ['TUI_GAN_CACHE'])} "
+        # Its own index of live runs: another run of this user's must not make `dash` ask
+        # whether to open that one instead.
+        f"XDG_STATE_HOME={shlex.quote(str(tmp_path / 'state'))} "
         "TERM=xterm-256color"
     )
     tmux(
@@ -83,7 +88,8 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
         "100",
         "-y",
         "30",
-        f"cd {shlex.quote(str(REPO))} && env {env} {shlex.join(cmd)}",
+        # From the runs' folder: the log names them relative to it, short enough for a row.
+        f"cd {shlex.quote(str(tmp_path))} && env {env} {shlex.join(cmd)}",
     )
     try:
         wait_for(lambda: "running" in pane(session) and "img/s" in pane(session), 60, "dashboard")
@@ -101,7 +107,7 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     assert "p preset" in screen and "q quit" in screen  # keys in the footer
 
     tmux("send-keys", "-t", session, "s")
-    wait_for(lambda: "checkpoint saved" in pane(session), 60, "the checkpoint line")
+    wait_for(lambda: "checkpoint saved" in pane(session), 60, "the checkpoint line", session)
     tmux("send-keys", "-t", session, "f")
     tmux("send-keys", "-t", session, "?")
     wait_for(lambda: "tui-gan keys" in pane(session), 10, "the help screen")
@@ -128,21 +134,28 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     assert run.name in listed.stdout and "stopped" in listed.stdout
 
 
-def attach_in_tmux(session: str, folder: Path) -> None:
-    """`tui-gan attach FOLDER` in an 80x24 tmux pane (kept 30 s after it exits, to read)."""
-    cmd = [sys.executable, "-m", "tui_gan", "attach", str(folder)]
+def attach_in_tmux(
+    session: str, folder: Path, size: tuple[int, int] = (80, 24), env: str = "", *options: str
+) -> None:
+    """`tui-gan attach FOLDER` in a tmux pane, 80x24 unless told (kept 30 s after it exits,
+    to read); `env`: more VAR=value for its environment."""
+    cmd = [sys.executable, "-m", "tui_gan", "attach", str(folder), *options]
     tmux(
         "new-session",
         "-d",
         "-s",
         session,
         "-x",
-        "80",
+        str(size[0]),
         "-y",
-        "24",
-        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES TERM=xterm-256color "
-        f"{shlex.join(cmd)}; sleep 30",
+        str(size[1]),
+        f"cd {shlex.quote(str(REPO))} && env -u COLUMNS -u LINES -u NO_COLOR "
+        f"TERM=xterm-256color {env} {shlex.join(cmd)}; sleep 30",
     )
+
+
+def resize(session: str, width: int, height: int) -> None:
+    tmux("resize-window", "-t", session, "-x", str(width), "-y", str(height))
 
 
 def test_attach_shows_a_finished_run(tmp_path: Path, session):
@@ -186,3 +199,48 @@ def test_attach_a_sweep_open_a_run_and_its_latent_walks(tmp_path: Path, session)
     wait_for(lambda: "1/3 finished" in pane(session), 20, "the table again")
     tmux("send-keys", "-t", session, "q")
     wait_for(lambda: "1/3 finished" not in pane(session), 10, "exit on q")
+
+
+def charts_and_help_shown() -> object:
+    def shown(session: str) -> bool:
+        screen = pane(session)
+        return "D loss" in screen and "D(G(z))" in screen and "? help" in screen
+
+    return shown
+
+
+def test_no_color_has_no_colour_codes_and_a_live_resize_keeps_the_charts(tmp_path, session):
+    from tests.tui.fakerun import make_run
+    from tests.tui.test_modes_pilot import colour_codes
+
+    attach_in_tmux(session, make_run(tmp_path), (100, 30), "NO_COLOR=1")
+    wait_for(lambda: "step 400/1000" in pane(session), 30, "the recorded run")
+    shown = charts_and_help_shown()
+    for width, height in ((100, 30), (80, 24), (100, 30)):
+        resize(session, width, height)
+        try:
+            wait_for(lambda: shown(session), 10, f"the charts and ? help at {width}x{height}")
+        except AssertionError:
+            raise AssertionError(f"at {width}x{height}:\n{pane(session)}") from None
+        ansi = tmux("capture-pane", "-e", "-p", "-t", session)
+        assert colour_codes(ansi) == set(), ansi
+        assert "│" in ansi  # NO_COLOR keeps Unicode
+    tmux("send-keys", "-t", session, "q")
+
+
+def test_render_ascii_draws_only_printable_ascii(tmp_path, session):
+    from tests.tui.fakerun import make_run
+
+    attach_in_tmux(session, make_run(tmp_path), (80, 24), "", "--render", "ascii")
+    wait_for(lambda: "step 400/1000" in pane(session), 30, "the recorded run")
+    shown = charts_and_help_shown()
+    # Escape alone: a key sent right after it would read as alt+key.
+    for key, what in ((None, "the dashboard"), ("?", "the help"), ("Escape", "the dashboard")):
+        if key:
+            tmux("send-keys", "-t", session, key)
+        time.sleep(1.0)
+        screen = pane(session)
+        outside = {c for c in screen if c != "\n" and not " " <= c <= "~"}
+        assert outside == set(), f"{what}:\n{screen}"
+        assert ("tui-gan keys" in screen) if what == "the help" else shown(session), screen
+    tmux("send-keys", "-t", session, "q")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.tui.fakerun import make_run, settle
+from tests.tui.test_modes_pilot import screen_text
 from tui_gan.render import plot1d
 from tui_gan.render.images import open_grid
 from tui_gan.tui.app import Dashboard
@@ -164,7 +165,9 @@ async def test_quality_panel_shows_the_fid_trend_and_latest_values(tmp_path: Pat
         assert "?" in panel.border_subtitle
         await pilot.press("question_mark")  # ... and `?` says what each one means
         await pilot.pause(0.2)
-        help_text = str(app.screen.query_one("#help Static").render())
+        await pilot.press("end")  # at the end of the help, under the keys
+        await pilot.pause(0.2)
+        help_text = screen_text(app)
         for name in ("FID", "precision", "recall", "density", "coverage", "class KL"):
             assert f"{name}  " in help_text
         assert "realism" in help_text and "diversity" in help_text

@@ -83,7 +83,7 @@ async def test_the_header_separates_its_fields(tmp_path: Path):
         await settle(pilot)
         first, second = str(app.query_one("#header").render()).splitlines()
         assert "preset mnist-mlp │ data mnist │ device" in first and "run demo-run" in first
-        assert "step 400/" in second and " │ epoch " in second and " │ ETA " in second
+        assert "step 400/" in second and " │ epoch " in second and " │ elapsed " in second
     app = Dashboard(attach=run)
     async with app.run_test(size=(72, 24)) as pilot:  # narrower: the values alone, all there
         await settle(pilot)

@@ -105,6 +105,9 @@ async def test_p_starts_the_other_preset_in_a_new_run_dir(out: Path):
 
 
 async def test_a_bad_choice_in_the_picker_leaves_the_run_untouched(out: Path, tmp_path: Path):
+    from tests.tui.test_modes_pilot import screen_text
+    from tui_gan.tui.picker import PresetPicker
+
     bad = tmp_path / "no-faces.toml"
     bad.write_text(
         '[data]\nname = "faces"\nroot = "/no/such/folder"\nimage_size = 24\n'
@@ -116,16 +119,21 @@ async def test_a_bad_choice_in_the_picker_leaves_the_run_untouched(out: Path, tm
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.view is not None and app.view.step > 0)
         first = app.run_dir
-        for choice in ("no-faces", "invalid"):
+        for choice, why in (
+            ("no-faces", "/no/such/folder"),
+            ("invalid", "expected a number in [1e-09, 10], got 'fast'"),
+        ):
             await pilot.press("p")
             await pilot.pause(0.2)
             for ch in choice:
                 await pilot.press(ch)
-            await pilot.press("enter")
-        events = lambda: "\n".join(app.query_one("#events").lines)  # noqa: E731
-        await wait_until(pilot, lambda: "did not start" in events(), what="start error")
-        assert "expected a number in [1e-09, 10], got 'fast'" in events()
-        assert "/no/such/folder" in events()
+            await pilot.press("enter")  # refused: the picker stays, saying why
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, PresetPicker)
+            assert why in screen_text(app)
+            await pilot.press("escape")
+            await pilot.pause(0.2)
         assert app.run_dir == first and control.run_state(first) == "running"
+        assert not app.starting and len(list(out.glob("*/status.json"))) == 1  # nothing started
         await pilot.press("q", "s")  # stop the run this dashboard started, and quit
         await wait_until(pilot, lambda: not app.is_running, what="exit")

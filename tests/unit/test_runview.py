@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import RunLock, write_status
-from tui_gan.tui.runview import RunTail, RunView, display_path, observe
+from tui_gan.tui.runview import RunTail, RunView, display_path, expected_device, observe
 
 PRESET = """name = "mnist-mlp"
 [data]
@@ -283,6 +284,58 @@ def test_eta(run_dir: Path):
     assert view.eta == pytest.approx(90.0)
     view.apply(step_rec(1000, time=100.0))
     assert view.eta is None  # done
+
+
+def test_an_ended_run_has_no_eta(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
+    view.apply(step_rec(100, time=10.0))
+    for state in ("stopped", "finished", "failed", "interrupted"):
+        view.set_state(state)
+        assert view.eta is None and view.eta_at() is None, state
+    view.set_state("paused")
+    assert view.eta == pytest.approx(90.0)
+
+
+def test_elapsed_ticks_between_records_only_while_running(run_dir: Path):
+    view = RunView.open(run_dir)
+    view.apply(E({"type": "start", "step": 0, "total_steps": 1000, "device": "cpu"}))
+    view.apply(step_rec(100, time=10.0))
+    seen = view.timed_at
+    assert view.elapsed(seen + 3.0) == pytest.approx(13.0)  # the clock carries it on
+    assert view.eta_at(seen + 3.0) == pytest.approx(87.0)  # and counts the ETA down
+    view.apply(step_rec(200, time=20.0))  # a record sets it to the run's own time again
+    assert view.elapsed(view.timed_at) == pytest.approx(20.0)
+    view.set_state("paused")
+    assert view.elapsed(view.timed_at + 60.0) == 20.0  # paused: it stands still
+    view.set_state("finished")
+    assert view.elapsed(view.timed_at + 60.0) == 20.0
+
+
+def test_a_launched_run_is_named_from_its_preset_before_any_record(tmp_path: Path):
+    from tui_gan.presets import load_preset
+
+    preset = load_preset("mnist-mlp", ("train.steps=300", 'train.device="cpu"'))
+    view = RunView.launched(tmp_path / "new-run", preset)
+    assert (view.preset, view.dataset, view.device) == ("mnist-mlp", "mnist", "cpu")
+    assert view.family == preset.model.family and view.total_steps == 300
+    assert view.state == "starting" and view.eta is None
+
+
+def test_the_device_auto_means_is_told_without_torch():
+    assert expected_device("cuda") == "cuda"
+    if sys.platform.startswith("linux"):
+        assert expected_device("auto", {"CUDA_VISIBLE_DEVICES": ""}) == "cpu"
+        assert expected_device("auto", {"CUDA_VISIBLE_DEVICES": "-1"}) == "cpu"
+    assert expected_device("auto", {}) in ("auto", "cpu")
+
+
+def test_an_attached_runs_device_is_its_presets_until_it_starts(run_dir: Path):
+    (run_dir / "preset.toml").write_text(PRESET + '[train]\ndevice = "cuda"\n')
+    view = RunView.open(run_dir)
+    assert view.device == "cuda"
+    view.apply(E({"type": "start", "step": 0, "total_steps": 10, "device": "cuda:1"}))
+    assert view.device == "cuda:1"  # the start record says which
 
 
 def test_eta_needs_a_total(run_dir: Path):

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
-from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.state import LIVE_STATES, STATES, Observed
+from tui_gan.engine.state import LIVE_STATES, STATES
 from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
 from tui_gan.stopping import StopOutcome
 from tui_gan.tui.confirm import Confirm
-from tui_gan.tui.mode import Mode, pick_mode
-from tui_gan.tui.runview import RunTail, RunView, display_path, observe
+from tui_gan.tui.messages import (
+    ProcessExited,
+    RecordsArrived,
+    ReportWritten,
+    ResourcesRead,
+    Said,
+    StateChanged,
+    StopSettled,
+)
+from tui_gan.tui.mode import Mode, line_filters, pick_mode
+from tui_gan.tui.resources import ResourceReader
+from tui_gan.tui.runview import RunView, display_path, observe
+from tui_gan.tui.watcher import RunWatcher, Targets
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
 from tui_gan.tui.widgets.eventlog import EventLog
@@ -35,100 +44,75 @@ from tui_gan.tui.widgets.quality import QualityPanel
 from tui_gan.tui.widgets.samples import SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
 
+if TYPE_CHECKING:
+    from tui_gan.config import Preset
+    from tui_gan.tui.picker import Pick
+
 ZOOM_SAYS = {
     "dense": "small tiles, as many as fit: a collapse shows as repeats",
     "half": "tiles at half size",
     "full": "every pixel: fewer samples",
 }
-RESOURCES_S = 1.0  # how often the run's CPU, memory and GPU are read (never by the run)
-REFRESH_S = 0.25  # screen refresh period, whatever the training speed
-POLL_S = 0.2  # how often the watcher looks at the runs' files
+# The screen is drawn when something changed, at most this often (a few Hz, whatever the
+# training speed); nothing wakes the screen while nothing changes, but the clock.
+DRAW_S = 0.25
+CLOCK_S = 1.0  # the header's elapsed time and ETA tick while the run trains
 START_WAIT_S = 300  # a picker's new run must start within this
 STOP_WAIT_S = 120  # q waits this long for the run's final checkpoint
-
-
-@dataclass
-class RecordsArrived(Message):
-    """New metrics.jsonl records of the run on screen."""
-
-    run_dir: Path
-    events: list[ev.Event]
-    reset: bool = False  # the file was rewritten (a resume): rebuild the view from these
-
-
-@dataclass
-class StateChanged(Message):
-    """status.json of a watched run says something new (or the run's process died)."""
-
-    run_dir: Path
-    state: Observed
-    total_steps: int | None
-
-
-@dataclass
-class Said(Message):
-    """A line for the event log from the watcher thread."""
-
-    text: str
-
-
-@dataclass
-class ResourcesRead(Message):
-    """The run's process and GPU, read once a second (an empty line: nothing running)."""
-
-    run_dir: Path | None
-    line: str
-
-
-@dataclass
-class ReportWritten(Message):
-    """`tui-gan report` on the run on screen has finished."""
-
-    run_dir: Path
-    ok: bool
-    line: str
-
-
-@dataclass
-class StopSettled(Message):
-    """How the run that q asked to stop has ended (read off the UI thread: it loads torch)."""
-
-    outcome: StopOutcome
-
-
-@dataclass
-class ProcessExited(Message):
-    """A training process this dashboard started has exited."""
-
-    run_dir: Path
-    returncode: int
+# What detaching says of a run that no longer trains.
+ENDED_SAYS = {
+    "finished": "the run has finished",
+    "stopped": "the run was stopped",
+    "interrupted": "the run was interrupted",
+    "failed": "the run failed",
+}
 
 
 class Dashboard(App):
     CSS = """
     Screen { layout: vertical; }
     #body { height: 1fr; }
+    Screen.-narrow #body { layout: vertical; }
     #left { width: 1fr; min-width: 24; }
     #right { width: 1fr; min-width: 20; }
     LossPanel, DiscPanel { height: 1fr; min-height: 3; }
     ClassPanel { height: 12; min-height: 3; }
+    Screen.-short ClassPanel { height: 7; }
     ClassPanel.alarm, DiscPanel.alarm { border: heavy $error; border-title-color: $error; }
     #samples, ToyPanel { height: 1fr; }
     .hidden { display: none; }
+    OptionList:nocolor > .option-list--option-highlighted { text-style: reverse bold; }
+    Dashboard.-ascii ViewPanel { border: ascii $panel-lighten-2; }
+    Dashboard.-ascii ClassPanel.alarm, Dashboard.-ascii DiscPanel.alarm {
+        border: heavy $error;  /* drawn "=" in ASCII: an alarm stands out without colour */
+    }
+    Dashboard.-ascii #help { border: ascii $accent; }
+    Dashboard.-ascii Confirm > Static { border: ascii $warning; }
     """
+    # The layout follows the screen's size through these classes (set in the same pass as
+    # the size, so a resize never leaves the panels laid out for the size before): stacked
+    # below 70 columns, so none is squeezed to nothing; under 40 rows the class counts take
+    # two columns of five, so the loss and D panels keep rows for their scales (at 100x30
+    # each chart then gets y ticks, not only a one-row sparkline).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (70, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
     TITLE = "tui-gan"
     BINDINGS = [
         Binding("p", "pick", "preset"),
         Binding("s", "save", "save"),
+        # One key, two labels: the footer says what space does now.
         Binding("space", "pause", "pause"),
+        Binding("space", "resume", "resume"),
         Binding("f", "flip", "fixed/random"),
-        # In `?` rather than the footer, which has room for the steering keys only at 80 columns.
+        # In `?` rather than the footer, which has room at 80 columns for the keys above,
+        # d, q and ?.
         Binding("i", "interp", "latent walks", show=False),
         Binding("w", "wide", "wide samples", show=False),
         Binding("z", "zoom", "zoom samples", show=False),
+        Binding("m", "smooth", "smooth charts", show=False),
         Binding("r", "report", "write report", show=False),
         Binding("d", "detach", "detach"),
-        Binding("x", "stop_run", "stop run", show=False),  # in the help: the footer is full
+        Binding("x", "stop_run", "stop run", show=False),
         Binding("q", "quit_run", "quit"),
         Binding("question_mark", "help", "help"),
     ]
@@ -144,6 +128,10 @@ class Dashboard(App):
         super().__init__()
         # Colour depth and character set: --render, else what the environment says.
         self.draw_mode = draw_mode or pick_mode()
+        if self.draw_mode.colour == "none":
+            self.no_color = True  # Textual's :nocolor rules apply, whatever NO_COLOR says
+        if self.draw_mode.ascii:
+            self.add_class("-ascii")
         self.graphics = graphics  # from graphics.pick_protocol(), probed before the app starts
         self.launch = launch
         self.run_dir: Path | None = Path(attach) if attach else None
@@ -152,10 +140,22 @@ class Dashboard(App):
         # only ever replaces them whole (an assignment is atomic), never mutates them in place.
         self.procs: dict[Path, Any] = {}  # run dir -> Popen of runs this dashboard started
         self.starting: frozenset[Path] = frozenset()  # picker runs shown once they have started
+        self.discard_on_exit: frozenset[Path] = frozenset()  # failed starts, once they exit
         self.quitting: Path | None = None  # q was pressed: exit when this run has ended
-        self.dirty = True
+        self.dirty = True  # the view has changed since the screen last showed it
         self.presets_source = presets_source
         self.wide = False  # w: the samples take the whole width
+        # The run's CPU, memory and GPU, read by the watcher's thread (never by the run).
+        self.reader = ResourceReader()
+        self.watcher = RunWatcher(self.post_message, self._targets, self.reader)
+        self._draw_pending = False  # one draw at a time is waiting
+        self._drawn_at = 0.0
+        self._clock: Any = None
+        self._paused_shown = False  # what the footer's space says
+
+    def get_line_filters(self):
+        # The mode's: no colour codes at all under "none", every character ASCII in ASCII.
+        return line_filters(self.draw_mode, super().get_line_filters())
 
     # --- layout ---------------------------------------------------------------
 
@@ -176,29 +176,26 @@ class Dashboard(App):
                 yield ToyPanel(id="toy", classes="hidden")
                 yield QualityPanel(id="quality", classes="hidden")
         yield EventLog(id="events")
-        yield Footer()
+        # ctrl+p still opens the palette; its footer entry would push "? help" off at 80.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.set_interval(REFRESH_S, self.refresh_panels)
+        self._clock = self.set_interval(CLOCK_S, self._tick, pause=True)
         self.watch_runs()
-        self.watch_resources()
         if self.launch is not None:
             self.start_run(self.launch)
         elif self.run_dir is not None:
             self.say(f"attached to {display_path(self.run_dir)}")
             self.follow(self.run_dir)
 
-    def on_resize(self) -> None:
-        # Stack the panels on narrow terminals so none is squeezed to nothing.
-        body = self.query_one("#body")
-        body.styles.layout = "vertical" if self.size.width < 70 else "horizontal"
-        # Ten class rows on a tall screen; two columns of five when rows are scarce, so the
-        # loss and D panels keep room for both of their series.
-        self.query_one("#classes").styles.height = 12 if self.size.height >= 30 else 7
+    def on_unmount(self) -> None:
+        self.watcher.stop()  # its thread ends now, not at its next look
 
     # --- the run --------------------------------------------------------------
 
     def say(self, text: str) -> None:
+        if self.draw_mode.ascii:
+            text = text.replace("…", "...")
         self.query_one(EventLog).say(text)
 
     def start_run(self, args: TrainArgs) -> Path | None:
@@ -207,9 +204,10 @@ class Dashboard(App):
         from tui_gan.errors import TuiGanError
 
         first = self.run_dir is None
+        preset: Preset | None = None
         try:
             if not args.resume and args.name is None:
-                args, _ = args.new_run()  # a picked preset: validated here, without torch
+                args, preset = args.new_run()  # a picked preset: validated here, without torch
             run_dir = args.run_dir
             self.procs = {**self.procs, run_dir: spawn_train(args)}
         except TuiGanError as err:
@@ -219,97 +217,49 @@ class Dashboard(App):
             self.say(f"error: cannot start the run: {err}")
             return None
         if first:
-            self.follow(run_dir)
+            self.follow(run_dir, preset or _preset_of(args))
         else:
             self.starting |= {run_dir}
             self.say(f"starting {display_path(run_dir)}…")
             self.set_timer(START_WAIT_S, lambda: self._start_timed_out(run_dir))
+        self.watcher.wake()
         return run_dir
 
-    def follow(self, run_dir: Path) -> None:
+    def follow(self, run_dir: Path, preset: Preset | None = None) -> None:
+        """Show `run_dir`; `preset`: the one a run just launched from here was given, so the
+        header names it before the run has written its own."""
         self.run_dir = run_dir
-        self.view = RunView.open(run_dir)
+        if preset is not None and not (run_dir / "preset.toml").exists():
+            self.view = RunView.launched(run_dir, preset)
+        else:
+            self.view = RunView.open(run_dir)
         self.sub_title = one_line(run_dir)
         problem = RunDir(run_dir).format_problem()
         if problem:
             self.say(f"warning: {problem}")
-        self.dirty = True
+        self.watcher.wake()
+        self._changed()
 
-    @work(thread=True, exclusive=True, group="watch")
+    def _targets(self) -> Targets:
+        """What the watcher follows (read on its thread: each attribute is replaced whole)."""
+        view = self.view
+        return Targets(
+            shown=self.run_dir,
+            device=view.device if view else "?",
+            gpu=view.gpu if view else None,
+            procs=self.procs,
+            starting=self.starting,
+        )
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def watch_runs(self) -> None:
-        """The one worker that follows the runs (the UI thread reads a run's files only on a
-        key or a message): the shown run's new records, each watched run's state, and the
-        processes this dashboard started, posted as messages."""
+        """The one thread that reads the runs' files (the UI thread reads them only on a key
+        or a message): watcher.py posts what changed as messages."""
         worker = get_current_worker()
-        tail: RunTail | None = None
-        seen: dict[Path, Observed] = {}
-        exited: set[Path] = set()
-        failing = ""
-        while not worker.is_cancelled:
-            try:
-                tail = self._watch_once(tail, seen, exited)
-                failing = ""
-            except Exception as err:  # noqa: BLE001 - say it (once), keep watching
-                why = f"error: watching the run: {type(err).__name__}: {err}"
-                if why != failing:
-                    failing = why
-                    self.post_message(Said(why))
-            time.sleep(POLL_S)
-
-    def _watch_once(
-        self, tail: RunTail | None, seen: dict[Path, Observed], exited: set[Path]
-    ) -> RunTail | None:
-        shown = self.run_dir
-        if shown is not None and (tail is None or tail.path.parent != shown):
-            tail = RunTail(shown / "metrics.jsonl")
-            seen.pop(shown, None)  # a new view needs its state too
-        ended = [
-            (d, p.returncode)
-            for d, p in self.procs.items()
-            if d not in exited and p.poll() is not None
-        ]
-        if tail is not None:  # read after the poll: an ended process's last records are in
-            events = tail.read()
-            if events or tail.reset:
-                self.post_message(RecordsArrived(tail.path.parent, events, tail.reset))
-        for run_dir, returncode in ended:
-            exited.add(run_dir)
-            self.post_message(ProcessExited(run_dir, returncode))
-        for run_dir in {shown, *self.starting} - {None}:
-            state, total = observe(run_dir)
-            if seen.get(run_dir) != state:
-                seen[run_dir] = state
-                self.post_message(StateChanged(run_dir, state, total))
-        return tail
-
-    @work(thread=True, exclusive=True, group="resources", exit_on_error=False)
-    def watch_resources(self) -> None:
-        """Once a second, in this process: the shown run's process (its PID in status.json,
-        while it is live) and, for a CUDA run, its GPU through NVML."""
-        from tui_gan.tui.resources import ResourceReader
-
-        worker, reader = get_current_worker(), ResourceReader()
         try:
-            self._read_resources(worker, reader)
+            self.watcher.run(lambda: worker.is_cancelled)
         finally:
-            reader.close()
-
-    def _read_resources(self, worker, reader) -> None:
-        while not worker.is_cancelled:
-            run_dir, view = self.run_dir, self.view
-            line = ""
-            if run_dir is not None and view is not None:
-                status = control.read_status(run_dir)
-                # Only a PID proven to be this run's trainer: a stale or forged status.json
-                # must not put a stranger's numbers on the screen.
-                live = (status or {}).get("state") in LIVE_STATES
-                pid = control.verified_pid(run_dir, status) if live else None
-                try:
-                    line = reader.read(pid, view.device, view.gpu)
-                except Exception:  # noqa: BLE001 - a reading is a nicety: never an error
-                    line = ""
-            self.post_message(ResourcesRead(run_dir, line))
-            time.sleep(RESOURCES_S)
+            self.reader.close()  # NVML, once the watching is over
 
     def on_resources_read(self, message: ResourcesRead) -> None:
         if message.run_dir == self.run_dir:
@@ -348,6 +298,8 @@ class Dashboard(App):
         self.procs = {d: p for d, p in self.procs.items() if d != run_dir}
         if run_dir in self.starting:
             self._start_failed(run_dir, last_log_line(run_dir))
+        elif run_dir in self.discard_on_exit:
+            self._discard(run_dir)
         elif run_dir == self.run_dir and self.view is not None:
             self.view.set_state(*observe(run_dir))
             if message.returncode not in (0, EXIT_INTERRUPTED) and self.view.state != "failed":
@@ -361,7 +313,7 @@ class Dashboard(App):
         assert self.view is not None
         for line in self.view.take_notes():
             self.say(line)
-        self.dirty = True
+        self._changed()
 
     def _switch_to(self, run_dir: Path) -> None:
         self.starting -= {run_dir}
@@ -373,9 +325,23 @@ class Dashboard(App):
         self.follow(run_dir)
 
     def _start_failed(self, run_dir: Path, why: str) -> None:
-        if run_dir in self.starting:
-            self.starting -= {run_dir}
-            self.say(f"error: {run_dir.name} did not start: {why}; the current run goes on")
+        """A picked run ended before its first step: say why, then remove the folder it made
+        (once its process has exited: a trainer still writing there keeps it)."""
+        if run_dir not in self.starting:
+            return
+        self.starting -= {run_dir}
+        self.say(f"error: {run_dir.name} did not start: {why}; the current run goes on")
+        proc = self.procs.get(run_dir)
+        if proc is not None and proc.poll() is None:
+            self.discard_on_exit |= {run_dir}
+        else:
+            self._discard(run_dir)
+
+    def _discard(self, run_dir: Path) -> None:
+        from tui_gan.launch import discard_failed_start
+
+        self.discard_on_exit -= {run_dir}
+        self.say(discard_failed_start(run_dir))
 
     def _start_timed_out(self, run_dir: Path) -> None:
         proc = self.procs.get(run_dir)
@@ -388,7 +354,31 @@ class Dashboard(App):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.say(f"error: {type(event.worker.error).__name__}: {event.worker.error}")
 
+    def _changed(self) -> None:
+        """The view has changed: draw it soon, at most every DRAW_S (changes that come
+        together are drawn once)."""
+        self.dirty = True
+        if not self._draw_pending:
+            self._draw_pending = True
+            wait = self._drawn_at + DRAW_S - time.monotonic()
+            if wait > 0:
+                self.set_timer(wait, self._draw, name="draw")
+            else:  # after the messages in hand: a burst of them is drawn once
+                self.call_later(self._draw)
+
+    def _draw(self) -> None:
+        self._draw_pending = False
+        self.refresh_panels()
+
+    def _tick(self) -> None:
+        """Each second while the run trains: the header's clock (it redraws only when the
+        second shown changes)."""
+        if self.view is not None and not self.dirty:
+            self.query_one(RunHeader).update_view(self.view)
+
     def refresh_panels(self) -> None:
+        """Hand the view to the panels; each redraws only if what it shows has changed."""
+        self._drawn_at = time.monotonic()
         if not self.dirty or self.view is None:
             return
         self.dirty = False
@@ -400,8 +390,18 @@ class Dashboard(App):
         self.query_one("#quality").set_class(v.last_eval is None, "hidden")
         for widget in self.query("#header, #losses, #disc, #classes, #samples, #toy, #quality"):
             widget.update_view(v)
+        if self._clock is not None:
+            self._clock.resume() if v.state == "running" else self._clock.pause()
+        if (v.state == "paused") != self._paused_shown:
+            self._paused_shown = v.state == "paused"
+            self.refresh_bindings()  # space: pause or resume
 
     # --- keys -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pause", "resume"):  # space is one of them at a time
+            return (action == "resume") == self._paused_shown
+        return True
 
     def _live(self) -> bool:
         # Read now, not the view's last poll: a key acts on the run as it is.
@@ -417,6 +417,7 @@ class Dashboard(App):
         run_dir = run_dir or self.run_dir
         try:
             if control.request(run_dir, **change):
+                self.watcher.wake()  # its answer shows in status.json: look soon
                 return True
             self.say(f"error: {control.why_not_live(run_dir)}")
         except TuiGanError as err:  # control.json cannot be written (a read-only folder)
@@ -437,6 +438,16 @@ class Dashboard(App):
             self.say("pausing…" if pause else "resuming…")
             self.dirty = True
             self.refresh_panels()
+
+    def action_resume(self) -> None:
+        """space while paused (the footer says resume): the same toggle."""
+        self.action_pause()
+
+    def action_smooth(self) -> None:
+        """m: both charts draw their moving average, or their raw series again."""
+        on = self.query_one(LossPanel).toggle_smooth()
+        self.query_one(DiscPanel).toggle_smooth()
+        self.say(f"smoothing {'on' if on else 'off'}")
 
     def action_flip(self) -> None:
         self.say(f"showing {self.query_one('#samples').toggle()}")
@@ -523,14 +534,16 @@ class Dashboard(App):
     def action_pick(self) -> None:
         from tui_gan.tui.picker import PresetPicker
 
-        def chosen(name: str | None) -> None:
-            if name:
-                base = self.launch or (
-                    TrainArgs(out=self.run_dir.parent) if self.run_dir else TrainArgs()
-                )
-                self.start_run(base.with_preset(name))
+        base = self.launch or (TrainArgs(out=self.run_dir.parent) if self.run_dir else TrainArgs())
 
-        self.push_screen(PresetPicker(self.presets_source), chosen)
+        def chosen(pick: Pick | None) -> None:
+            if pick is not None:
+                args = base.with_preset(pick.name)
+                self.start_run(replace(args, overrides=(*args.overrides, *pick.overrides)))
+
+        # `out`: where the picked run will go (with_preset's folder), so the picker can tell
+        # whether a preset finds what it needs there.
+        self.push_screen(PresetPicker(self.presets_source, out=base.with_preset("").out), chosen)
 
     def action_help(self) -> None:
         from tui_gan.tui.help import HelpScreen
@@ -541,8 +554,14 @@ class Dashboard(App):
         message = None
         if self.run_dir is not None:
             where = display_path(self.run_dir)
+            state = control.run_state(self.run_dir)
+            if state in LIVE_STATES:
+                said = f"detached; the run goes on. Back to it: tui-gan attach {where}"
+            else:
+                ended = ENDED_SAYS.get(state, "the run is not training")
+                said = f"detached; {ended}. To see it again: tui-gan attach {where}"
             # Text, not a str: Rich would read "[bold]" in a run's name as markup.
-            message = Text(f"detached; the run goes on. Back to it: tui-gan attach {where}")
+            message = Text(said)
         self.exit(message=message)
 
     async def action_quit(self) -> None:
@@ -608,3 +627,17 @@ class Dashboard(App):
         outcome = message.outcome
         line = outcome.line if outcome.ok else f"tui-gan: {outcome.line}"
         self.exit(return_code=0 if outcome.ok else 1, message=Text(line))
+
+
+def _preset_of(args: TrainArgs) -> Preset | None:
+    """The preset a launched run was given (the CLI has validated it): the header's first
+    frame. None if it cannot be read now: the run's own preset.toml will tell."""
+    if args.resume:
+        return None  # a resumed run has its preset.toml already
+    from tui_gan.errors import TuiGanError
+    from tui_gan.presets import load_preset
+
+    try:
+        return load_preset(args.preset, args.preset_overrides())
+    except (TuiGanError, OSError):
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -29,6 +31,7 @@ KEYS = (
     ),
     ("w", "wide: the samples across the whole width (a noise-by-class grid needs it)"),
     ("i", "latent walks: 4 rows walking z0 -> z1 in 8 steps, redrawn at each checkpoint"),
+    ("m", "smooth the loss and D charts (a moving average) / the raw series again"),
     ("d", "detach: leave the run training and exit; `tui-gan attach RUN_DIR` returns"),
     ("x", "stop the run: it saves a checkpoint and ends (asks first); the dashboard exits"),
     (
@@ -37,7 +40,18 @@ KEYS = (
         "started, asks: s stops it, d leaves it training",
     ),
     ("?", "this help; Esc closes it"),
+    ("ctrl+p", "the command palette: the keys' actions by name"),
 )
+
+
+def two_columns(rows: tuple[tuple[str, str], ...]) -> Table:
+    """Names on the left, each text wrapped in its own column (not under the name)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", style="bold", no_wrap=True)
+    table.add_column()
+    for name, what in rows:
+        table.add_row(name, what)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,20 +59,23 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     #help { width: 90%; max-width: 100; height: auto; max-height: 100%; border: round $accent;
             background: $surface; padding: 1 2; overflow-y: auto; }
+    #help > Static { margin-bottom: 1; }
     """
     BINDINGS = [Binding("escape,question_mark,q", "close", "close")]
 
     def compose(self) -> ComposeResult:
         from tui_gan.tui.widgets.quality import METRICS
 
-        keys = "\n".join(f"[b]{k:>6}[/b]  {what}" for k, what in KEYS)
-        metrics = "\n".join(f"[b]{name:>9}[/b]  {what}" for name, what in METRICS)
         with VerticalScroll(id="help"):
+            yield Static(Text("tui-gan keys", style="bold"))
+            yield Static(two_columns(KEYS))
+            yield Static("The run is its own process: closing the terminal never stops it.")
             yield Static(
-                "[b]tui-gan keys[/b]\n\n" + keys + "\n\nThe run is its own process: "
-                "closing the terminal never stops it.\n\n[b]the quality panel[/b] "
-                "(every log.eval_every steps, on n samples)\n\n" + metrics
+                Text.assemble(
+                    ("the quality panel", "bold"), " (every log.eval_every steps, on n samples)"
+                )
             )
+            yield Static(two_columns(METRICS))
 
     def action_close(self) -> None:
         self.dismiss(None)

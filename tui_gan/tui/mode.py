@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from tui_gan.render.ascii import RENDER_ENV
@@ -68,3 +70,128 @@ def mode_of(widget) -> Mode:
         return getattr(widget.app, "draw_mode", DEFAULT)
     except Exception:  # noqa: BLE001 - no active app (a widget tested on its own)
         return DEFAULT
+
+
+# --- drawing in a mode: what an App adds to Textual's own line filters ----------------------
+
+# One ASCII character (or several, for a wide one) per character, cell for cell: what a
+# widget still draws in Unicode (a border, an ellipsis, a scrollbar's edge) reads the same.
+ASCII_FOR = {
+    "…": ".",
+    "·": ".",
+    "•": "*",
+    "–": "-",
+    "—": "-",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "→": ">",
+    "←": "<",
+    "↑": "^",
+    "↓": "v",
+    "▶": ">",
+    "◀": "<",
+    "▲": "^",
+    "▼": "v",
+    "×": "x",
+    "°": "o",
+    "µ": "u",
+    "σ": "s",
+    "±": "+",
+    "≥": ">",
+    "≤": "<",
+    "●": "o",
+    "○": "o",
+    "✓": "v",
+    "✔": "v",
+    "✗": "x",
+    "✘": "x",
+    "▀": '"',
+    "░": ".",
+    "▒": ":",
+    "▓": "#",
+    "\u00a0": " ",
+}
+EIGHTHS = "_.:-=+*#"  # ▁ to █: a sparkline's bars keep their order of height
+
+
+@lru_cache(maxsize=4096)
+def ascii_char(c: str) -> str:
+    """The ASCII stand-in for one character, as many cells wide as the character."""
+    if " " <= c <= "~":
+        return c
+    if c in ASCII_FOR:
+        return ASCII_FOR[c]
+    o = ord(c)
+    if 0x2581 <= o <= 0x2588:
+        return EIGHTHS[o - 0x2581]
+    if 0x2589 <= o <= 0x259F:  # left and right blocks, quadrants
+        return "|" if o in (0x258F, 0x2595) else "#"
+    if 0x2500 <= o <= 0x257F:
+        return _box(unicodedata.name(c, ""))
+    if 0x2800 <= o <= 0x28FF:  # braille dots
+        return "." if o != 0x2800 else " "
+    from rich.cells import cell_len
+
+    width = cell_len(c)
+    if width == 0:
+        return ""
+    plain = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
+    if width == 1 and len(plain) == 1 and " " <= plain <= "~":
+        return plain  # an accented letter: its letter
+    return "?" * width
+
+
+def _box(name: str) -> str:
+    """A box-drawing character as +, -, = or |: a heavy or double line stays apart (=)."""
+    if "DIAGONAL" in name:
+        return "X" if "CROSS" in name else "/" if "UPPER RIGHT" in name else "\\"
+    across = any(w in name for w in ("HORIZONTAL", "LEFT", "RIGHT"))
+    upright = any(w in name for w in ("VERTICAL", "UP", "DOWN"))
+    if across and upright:
+        return "+"
+    if across:
+        return "=" if "HEAVY" in name or "DOUBLE" in name else "-"
+    return "|" if upright else "+"
+
+
+def to_ascii(text: str) -> str:
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(map(ascii_char, text))
+
+
+class AsciiOnly:
+    """A Textual line filter (duck-typed, so this module imports no Textual): every character
+    of every line drawn within 0x20-0x7E, whichever widget drew it."""
+
+    enabled = True
+
+    def apply(self, segments: list, background: object) -> list:
+        return [
+            s
+            if s.control or (s.text.isascii() and s.text.isprintable())
+            else s._replace(text=to_ascii(s.text))
+            for s in segments
+        ]
+
+
+@lru_cache(maxsize=8)
+def mode_filters(mode: Mode) -> tuple:
+    """The line filters a mode adds, made once per mode: Textual caches lines by filter."""
+    from textual.filter import NoColor
+
+    return (
+        *([NoColor()] if mode.colour == "none" else []),
+        *([AsciiOnly()] if mode.ascii else []),
+    )
+
+
+def line_filters(mode: Mode, textual_filters: Sequence) -> list:
+    """An App's filters in `mode`: Textual's own, but for its NO_COLOR greys (grey is a colour
+    code too; no colour means none), then the mode's."""
+    from textual.filter import Monochrome
+
+    own = [f for f in textual_filters if not (mode.colour == "none" and isinstance(f, Monochrome))]
+    return [*own, *mode_filters(mode)]

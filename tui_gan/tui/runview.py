@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
 from tui_gan.engine.safeio import MAX_STEP, open_regular, read_bytes
-from tui_gan.engine.state import Observed, RunState
+from tui_gan.engine.state import LIVE_STATES, Observed, RunState
 from tui_gan.errors import one_line
 from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
 from tui_gan.tui.history import History
+
+if TYPE_CHECKING:
+    from tui_gan.config import Preset
 
 RECORDED = (*METRIC_KEYS, RATIO_KEY)
 # G's loss this many times D's: D is winning outright (at a BCE equilibrium the ratio is
@@ -103,6 +109,7 @@ class RunView:
     interp: ev.CheckpointSaved | None = None  # the last checkpoint that drew latent walks
     notes: list[str] = field(default_factory=list)  # lines for the event log, not yet shown
     updated: float = 0.0  # wall time of the last record seen
+    timed_at: float | None = None  # time.monotonic() when the latest step record was applied
     loss_kind: str = "bce"
     skipped: int = 0  # records past the run's last step, left out
 
@@ -111,6 +118,19 @@ class RunView:
         """The view of a run; `preset`: preset.toml's bytes when the caller read them itself."""
         view = cls(Path(run_dir))
         view.read_preset(preset)
+        return view
+
+    @classmethod
+    def launched(cls, run_dir: Path, preset: Preset) -> RunView:
+        """The view of a run this dashboard is starting, filled from the preset it was given
+        (validated, no torch): the header names preset, data and device from the first frame,
+        before the run has written anything."""
+        view = cls(Path(run_dir))
+        view.preset, view.dataset = preset.name, preset.data.name
+        view.family, view.image_size = preset.model.family, preset.data.image_size
+        view.loss_kind = preset.loss.kind
+        view.device = expected_device(preset.train.device)
+        view.total_steps = preset.train.steps or 0  # 0 when it counts epochs: status.json tells
         return view
 
     def read_preset(self, data: bytes | None = None) -> None:
@@ -142,6 +162,8 @@ class RunView:
         size = pick("data", "image_size", int, 28)
         self.image_size = size if 1 <= size <= 4096 else 28
         self.loss_kind = pick("loss", "kind", str, "bce")
+        if self.device == "?":  # what it asked for ("auto" too) until its start record says
+            self.device = pick("train", "device", str, "?")
 
     def hist(self, key: str) -> History:
         """The history of one StepMetrics value (empty until the run logs it)."""
@@ -233,13 +255,14 @@ class RunView:
                 self.note(f"run started at step {event.step} on {self.device}")
             case ev.StepMetrics():
                 self.epoch, self.time = event.epoch, event.time
+                self.timed_at = time.monotonic()
                 self.img_per_s = event.img_per_s or self.img_per_s
                 was = self.d_dominates()
                 self.ratio = event.g_d_ratio
                 for key in RECORDED:
                     value = event.value(key)
                     if value is not None:
-                        self.hist(key).append(value)
+                        self.hist(key).append(value, step=event.step)
                 if was is None and (now := self.d_dominates()) is not None:
                     self.note(
                         f"D dominates: G's loss is {now:,.0f}x D's, so G gets little gradient; "
@@ -251,7 +274,7 @@ class RunView:
                 self.toy = event
             case ev.Evaluated():
                 self.last_eval = event
-                self.fid.append(event.score)
+                self.fid.append(event.score, step=event.step)
                 self.best_recall = max(self.best_recall, event.recall or 0.0)
                 self.best_coverage = max(self.best_coverage, event.coverage or 0.0)
             case ev.CheckpointSaved():
@@ -315,8 +338,39 @@ class RunView:
             return self.run_dir / s.fresh, s.fresh_nrow
         return self.run_dir / s.path, s.nrow
 
+    def elapsed(self, now: float | None = None) -> float:
+        """Training time: the latest record's, carried on by the clock while the run runs, so
+        it ticks between records; a paused or ended run's stands still."""
+        if self.state != "running" or self.timed_at is None:
+            return self.time
+        now = time.monotonic() if now is None else now
+        return self.time + max(0.0, now - self.timed_at)
+
     @property
     def eta(self) -> float | None:
+        """The time left at the latest record's pace; none for a run that no longer trains."""
+        if self.state not in LIVE_STATES:
+            return None
         if self.step <= 0 or self.time <= 0 or self.total_steps <= self.step:
             return None
         return self.time / self.step * (self.total_steps - self.step)
+
+    def eta_at(self, now: float | None = None) -> float | None:
+        """The ETA counted down by the clock between records, as `elapsed` counts up."""
+        eta = self.eta
+        if eta is None:
+            return None
+        return max(0.0, eta - (self.elapsed(now) - self.time))
+
+
+def expected_device(asked: str, env: Mapping[str, str] | None = None) -> str:
+    """The device a run will train on, told without torch: what the preset asks; for "auto",
+    "cpu" where no NVIDIA GPU can be seen (Linux: no driver's device node, or
+    CUDA_VISIBLE_DEVICES hiding them all), else "auto" until its start record says."""
+    if asked != "auto":
+        return asked
+    env = os.environ if env is None else env
+    hidden = env.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
+    if sys.platform.startswith("linux") and (hidden or not os.path.exists("/dev/nvidiactl")):
+        return "cpu"
+    return "auto"

@@ -24,6 +24,7 @@ from tui_gan.sweep.progress import (
     summary,
     sweep_metric,
 )
+from tui_gan.tui.mode import Mode, line_filters, pick_mode
 
 POLL_S = 1.0
 STATE_STYLE = {
@@ -53,6 +54,7 @@ class SweepApp(App[Path | None]):
     CSS = """
     #title { height: 1; padding: 0 1; background: $panel; }
     DataTable { height: 1fr; }
+    DataTable:nocolor > .datatable--cursor { text-style: reverse bold; }
     """
     TITLE = "tui-gan sweep"
     BINDINGS = [
@@ -60,8 +62,10 @@ class SweepApp(App[Path | None]):
         Binding("q", "quit_sweep", "quit"),
     ]
 
-    def __init__(self, sweep_dir: Path, cursor: int = 0):
+    def __init__(self, sweep_dir: Path, cursor: int = 0, draw_mode: Mode | None = None):
         super().__init__()
+        # Colour depth and character set, as the dashboard's (the CLI may set it after this).
+        self.draw_mode = draw_mode or pick_mode()
         self.sweep_dir = Path(sweep_dir)
         self.meta = read_meta(self.sweep_dir) or {"runs": []}
         names = [
@@ -79,7 +83,13 @@ class SweepApp(App[Path | None]):
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
+    def get_line_filters(self):
+        # The mode's: no colour codes at all under "none", every character ASCII in ASCII.
+        return line_filters(self.draw_mode, super().get_line_filters())
+
     def on_mount(self) -> None:
+        if self.draw_mode.colour == "none":
+            self.no_color = True  # the :nocolor rule marks the cursor's row without colour
         table = self.query_one(DataTable)
         # Keys apart from the labels: an axis may be called "step" or "FID".
         table.add_column("run", key="_run")
@@ -91,10 +101,15 @@ class SweepApp(App[Path | None]):
 
     @work(thread=True, exclusive=True)
     def watch(self) -> None:
-        """Reads the runs' files off the UI thread, once a second."""
+        """Reads the runs' files off the UI thread, once a second; the table is told only
+        when a row has changed (a finished sweep wakes nothing)."""
         worker = get_current_worker()
+        last: list[RunRow] | None = None
         while not worker.is_cancelled:
-            self.post_message(RowsRead(run_rows(self.sweep_dir, self.meta)))
+            rows = run_rows(self.sweep_dir, self.meta)
+            if rows != last:
+                last = rows
+                self.post_message(RowsRead(rows))
             time.sleep(POLL_S)
 
     def on_rows_read(self, message: RowsRead) -> None:

@@ -337,7 +337,7 @@ class DiscPanel(ChartPanel):
     def update_view(self, view) -> None:
         kind = view.kind
         ratio = view.d_dominates()
-        if kind.kind != "gan":
+        if not kind.adversarial:
             title = kind.outputs_title
         elif ratio is not None:
             # The seed's warm-started G: D wins at once and G's gradient vanishes.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tui_gan.tui.mode import Mode, mode_of
 from tui_gan.tui.widgets.base import ViewPanel
 
 FASHION = (
@@ -36,6 +37,16 @@ IGNORED_BELOW = 0.5  # a class whose samples the classifier calls right less oft
 def ignored(accuracy: list[float]) -> list[int]:
     """Classes a conditional G does not draw when asked: conditional accuracy under 0.5."""
     return [i for i, a in enumerate(accuracy) if a < IGNORED_BELOW]
+
+
+def bar_glyphs(mode: Mode) -> tuple[str, str, str]:
+    """A bar's filled, starved (the alarm's red) and empty cells: without colour a starved
+    class must still stand out, so it gets a glyph of its own."""
+    if mode.ascii:
+        return "#", "!", "."
+    if mode.colour == "none":
+        return "█", "░", "·"
+    return "█", "█", "·"
 
 
 class ClassPanel(ViewPanel):
@@ -94,13 +105,14 @@ class ClassPanel(ViewPanel):
         per_row = 1 if h >= len(counts) else 2  # two columns when short of rows
         if per_row == 2:
             bar_w = max(1, (w - 2 * (label_w + 6)) // 2)
+        full, starved, empty = bar_glyphs(mode_of(self))
         for i, c in enumerate(counts):
             name = names[i] if i < len(names) else str(i)
             filled = round(c / top * bar_w)
-            style = "red" if alarm and c < 0.2 * sum(counts) / len(counts) else "green"
+            low = alarm and c < 0.2 * sum(counts) / len(counts)
             out.append(f"{name:>{label_w - 1}} ", style="bold")
-            out.append("█" * filled, style=style)
-            out.append("·" * (bar_w - filled), style="dim")
+            out.append((starved if low else full) * filled, style="red" if low else "green")
+            out.append(empty * (bar_w - filled), style="dim")
             out.append(f"{c:>5}")
             out.append("\n" if per_row == 1 or i % 2 == 1 else " ")
         return out
@@ -112,12 +124,14 @@ class ClassPanel(ViewPanel):
         label_w = max(len(n) for n in names[: len(acc)]) + 1
         per_row = 1 if h >= len(acc) else 2
         bar_w = max(1, w - label_w - 5) if per_row == 1 else max(1, (w - 2 * (label_w + 5)) // 2)
+        full, starved, empty = bar_glyphs(mode_of(self))
         for i, a in enumerate(acc):
             name = names[i] if i < len(names) else str(i)
             filled = round(a * bar_w)
+            low = a < IGNORED_BELOW
             out.append(f"{name:>{label_w - 1}} ", style="bold")
-            out.append("█" * filled, style="red" if a < IGNORED_BELOW else "green")
-            out.append("·" * (bar_w - filled), style="dim")
+            out.append((starved if low else full) * filled, style="red" if low else "green")
+            out.append(empty * (bar_w - filled), style="dim")
             out.append(f"{a:>4.0%}")
             out.append("\n" if per_row == 1 or i % 2 == 1 else " ")
         return out

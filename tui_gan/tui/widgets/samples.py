@@ -7,6 +7,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui_gan.families import family
 from tui_gan.render.ascii import PIXEL_WIDTH
 from tui_gan.render.tiling import (
     ZOOMS,
@@ -52,14 +53,12 @@ class SampleModes:
             self.recon = False
 
     def mode_name(self, view: RunView | None) -> str:
-        kind = view.kind.kind if view else "gan"
         if self.recon:
             return "real | reconstruction"
-        if kind == "ebm":  # an EBM has no noise to fix: its fixed view is the replay buffer
-            return "fresh chains" if self.fresh else "replay buffer"
+        fam = view.kind if view else family("")
         if self.fresh:
-            return "fresh samples"
-        return "noise x class" if view and view.conditional else "fixed noise"
+            return fam.fresh_view
+        return "noise x class" if view and view.conditional else fam.fixed_view
 
 
 class SamplePanel(SampleModes, ViewPanel):
@@ -154,8 +153,11 @@ class SamplePanel(SampleModes, ViewPanel):
         v = self.view
         grid = v.sample_grid(self.fresh, self.interp, self.recon) if v else None
         if v is None or grid is None:
-            if self.interp and v is not None and v.kind.kind == "ebm":
-                return self._message("an EBM has no latent space to walk (f: fresh chains)")
+            if self.interp and v is not None and not v.kind.caps.latent:
+                fam = v.kind
+                return self._message(
+                    f"{fam.noun} has no latent space to walk (f: {fam.fresh_view})"
+                )
             if self.interp:
                 return self._message("no latent walks yet: each checkpoint draws them")
             return self._message("no samples yet")
