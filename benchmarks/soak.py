@@ -57,16 +57,20 @@ def main() -> None:
         raise SystemExit("tmux is needed")
     root = Path(tempfile.mkdtemp(prefix="tui-gan-soak-"))
     run_dir = root / "soak"
+    # The benchmark's runs stay out of the user's run index (tui-gan runs, attach).
+    env = {**os.environ, "XDG_STATE_HOME": str(root / "state")}
     train = subprocess.Popen(
         [sys.executable, "-m", "tui_gan", "train", "--steps", str(args.steps)]
         + ["--out", str(root), "--name", "soak"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
+        env=env,
     )
     session = f"soak-{os.getpid()}"
     try:
         wait_for(lambda: (run_dir / "metrics.jsonl").exists(), 300, "the run's first records")
-        attach = f"{sys.executable} -m tui_gan attach {run_dir}"
+        # A tmux server already running does not pass this process's environment on.
+        attach = f"env XDG_STATE_HOME={root / 'state'} {sys.executable} -m tui_gan attach {run_dir}"
         tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", attach)
         tmux("set-option", "-t", session, "remain-on-exit", "on")
         time.sleep(3)

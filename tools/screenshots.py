@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=60.0, help="seconds of training first")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()
+    args.out = args.out.resolve()  # before the chdir below
     args.out.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="tui-gan-shots-"))
     proc, run_dir = start_run(root, args.steps)
@@ -77,7 +78,7 @@ def main() -> None:
         os.chdir(root)  # the header shows the run as checkpoints/..., as a user would see it
         try:
             for name, render in SHOTS:
-                asyncio.run(shoot(run_dir, args.out.resolve(), name, render))
+                asyncio.run(shoot(run_dir, args.out, name, render))
                 print(f"wrote {args.out / name}")
         finally:
             os.chdir(cwd)
