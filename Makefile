@@ -21,6 +21,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tui_gan tests tools benchmarks
 	$(BIN)/ruff format --check tui_gan tests tools benchmarks
+	$(BIN)/lint-imports
 
 check: lint test
 

@@ -17,8 +17,8 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 
 from tui_gan.tui.mode import Mode
-from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
+from tui_gan.view.runview import RunView
 
 
 def full_view(steps: int) -> RunView:

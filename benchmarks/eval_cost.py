@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from tui_gan.engine import events as ev
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
+from tui_gan.engine.runtime import start_run_process
 from tui_gan.presets import load_preset
 
 SPENT = {"eval": 0.0}
@@ -32,7 +33,7 @@ def train(preset: str, steps: int, out: Path, name: str, eval_every: int | None)
         sets.append(f"log.eval_every={eval_every}")
     spec = RunSpec(load_preset(preset, tuple(sets)), out / name, classifier_dir=out / "cls")
     t0 = time.perf_counter()
-    for e in run(spec):  # records written, as `tui-gan train` does
+    for e in run(start_run_process(spec)):  # records written, as `tui-gan train` does
         if isinstance(e, ev.Failed):
             raise SystemExit(e.error)
     return time.perf_counter() - t0

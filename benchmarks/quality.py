@@ -18,9 +18,10 @@ import torch
 
 from tui_gan.config import Preset
 from tui_gan.engine import events as ev
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.evaluate import build_context, evaluate
 from tui_gan.engine.recorder import Recorder
-from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.engine.trainer import Trainer
 from tui_gan.errors import TuiGanError
 from tui_gan.families import family
 from tui_gan.presets import DEFAULT_PRESET, list_presets, load_preset
@@ -67,7 +68,7 @@ def train(
             if e.img_per_s is not None:
                 rates.append(e.img_per_s)
             while pending and e.time >= pending[0]:
-                snaps.append((e.time, e.step, _snapshot(trainer.gan), pending.pop(0)))
+                snaps.append((e.time, e.step, _snapshot(trainer.ctx.gan), pending.pop(0)))
             if budget is not None and e.time >= budget:
                 res.steps = e.step
                 stream.close()  # the budget is spent: end here, as a stop would
@@ -78,7 +79,7 @@ def train(
             raise TuiGanError(e.error)
     res.wall = time.perf_counter() - t0
     res.img_s = statistics.median(rates[1:] or rates or [0.0])
-    final = _snapshot(trainer.gan)
+    final = _snapshot(trainer.ctx.gan)
     res.metrics = score(preset, final, root)
     res.marks = [(t, s, score(preset, snap, root)) for t, s, snap, _ in snaps]
     if marks and (not snaps or snaps[-1][1] != res.steps):
@@ -87,16 +88,16 @@ def train(
         grids.mkdir(parents=True, exist_ok=True)
         for *_, snap, mark in [*snaps, (0, res.steps, final, None)]:
             name = "final" if mark is None else f"{mark:.0f}s"  # names a rerun overwrites
-            write_grid(preset, snap, trainer.fixed_noise, grids / f"{label}-{name}.png")
+            write_grid(preset, snap, trainer.ctx.fixed_noise, grids / f"{label}-{name}.png")
     return res
 
 
 def write_grid(preset: Preset, state: dict[str, Any], noise: torch.Tensor, path: Path) -> None:
-    from tui_gan.engine.trainer import _write_grid
+    from tui_gan.engine.pictures import write_grid as write_png
 
     gan = family(preset.model.family).trainable()(preset, 1, torch.device("cpu"), training=False)
     gan.load_state_dict(state)
-    _write_grid(gan.generate(noise.cpu()), path)
+    write_png(gan.generate(noise.cpu()), path, path.parent)
 
 
 _CONTEXTS: dict[str, Any] = {}

@@ -155,8 +155,9 @@ def project(preset_name: str, device: str, batch: int, warm: int, steps: int, ov
     import torch
 
     from tui_gan.engine import events as ev
+    from tui_gan.engine.context import RunSpec
     from tui_gan.engine.recorder import run
-    from tui_gan.engine.trainer import RunSpec
+    from tui_gan.engine.runtime import start_run_process
     from tui_gan.presets import load_preset
 
     window = max(1, steps // 4)
@@ -176,6 +177,7 @@ def project(preset_name: str, device: str, batch: int, warm: int, steps: int, ov
     syncs = 0
     with tempfile.TemporaryDirectory() as tmp:
         spec = RunSpec(preset, Path(tmp) / "run", classifier_dir=Path(tmp) / "classifiers")
+        spec = start_run_process(spec)  # the malloc and GPU settings, as `tui-gan train` makes
         rates: list[float] = []
         cuda = device == "cuda"
         with warnings.catch_warnings(record=True) as caught:
@@ -228,7 +230,8 @@ def measure(one: str, preset: str, a: argparse.Namespace, malloc: str, extra=())
         "--malloc", malloc, *(["--preset-work"] if a.preset_work else []),
         *(x for s in extra for x in ("--set", s)),
     ]  # fmt: skip
-    # The project applies its malloc settings itself; TUI_GAN_MALLOC=default turns them off.
+    # The project makes its malloc settings at its process start (runtime.start_run_process);
+    # TUI_GAN_MALLOC=default turns them off.
     env = {**os.environ, "TUI_GAN_MALLOC": "tuned" if malloc == "tuned" else "default"}
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
     for line in done.stdout.splitlines():

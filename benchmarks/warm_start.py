@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tui_gan.engine import events as ev
-from tui_gan.tui.runview import DOMINANCE_RATIO
+from tui_gan.view.runview import DOMINANCE_RATIO
 
 
 def records(run: Path) -> tuple[dict[int, ev.StepMetrics], dict[int, ev.Evaluated]]:

@@ -105,3 +105,9 @@ def mnist_classifiers(tmp_path_factory: pytest.TempPathFactory) -> Path:
     train = load_embedded_mnist(True)
     get_classifier(folder, "mnist:embedded-5k:4000", train.data.unsqueeze(1), train.targets, 10)
     return folder
+
+
+def checkpoint_entry(state: dict, key: str) -> dict:
+    """The dict of a run checkpoint, as written, that holds `key` (format 2 nests the model's
+    entries and the loop's: engine/checkpoint.py), for the tests that damage one of them."""
+    return next(d for d in (state, state["model"], state["loop"]) if key in d)

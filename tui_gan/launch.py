@@ -7,17 +7,17 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
 from tui_gan.engine.events import Failed, Notice, RunStarted, parse_line
 from tui_gan.engine.rundir import CLAIM, CLAIM_ENV, TORCHRUN_LOG, TRAIN_LOG, RunDir, claim, unclaim
 from tui_gan.engine.safeio import open_regular, read_bytes
 from tui_gan.errors import TuiGanError, UsageError, as_user_error, one_line
+from tui_gan.request import TrainArgs
 from tui_gan.safewrite import is_tmp, open_append, remove
 
 if TYPE_CHECKING:
@@ -27,18 +27,25 @@ TRAIN_NICENESS = 5
 LOG_TAIL = 8192
 
 
+def train_command(args: TrainArgs, via: Sequence[str] = ()) -> list[str]:
+    """`python [VIA] -m tui_gan train ARGS` in this Python; `via`: a launcher's own
+    arguments before it (torchrun's `-m torch.distributed.run --standalone ...`)."""
+    return [sys.executable, *via, "-m", "tui_gan", "train", *args.to_argv()]
+
+
 def start_trainer(
-    run_dir: Path,
-    argv: list[str],
+    args: TrainArgs,
     env: dict[str, str] | None = None,
     log_name: str = TRAIN_LOG,
     **popen: Any,
 ) -> subprocess.Popen:
-    """`python -m tui_gan train ARGV` with its output appended to RUN_DIR/train.log (opened
-    by the safe writer: a planted link there is refused). A new run's folder is claimed here,
-    before anything is written to it, and the claim handed to the trainer (CLAIM_ENV)."""
+    """The one way a `tui-gan train` process starts (the dashboard, the picker, sweeps, a
+    Slurm job): its output appended to RUN_DIR/train.log (opened by the safe writer: a planted
+    link there is refused). A new run's folder is claimed here, before anything is written
+    to it, and the claim handed to the trainer (CLAIM_ENV)."""
+    run_dir = args.run_dir
     env = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
-    fresh = "--resume" not in argv
+    fresh = not args.resume
     if fresh:
         env[CLAIM_ENV] = claim(run_dir)
     try:
@@ -50,7 +57,7 @@ def start_trainer(
     popen.setdefault("stdin", subprocess.DEVNULL)
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "tui_gan", "train", *argv],
+            train_command(args),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -67,7 +74,7 @@ def start_trainer(
 def spawn_train(args: TrainArgs) -> subprocess.Popen:
     """`tui-gan train` in a new session: no SIGHUP from this terminal, output to train.log."""
     try:
-        proc = start_trainer(args.run_dir, args.to_argv(), start_new_session=True)
+        proc = start_trainer(args, start_new_session=True)
     except OSError as err:  # the folder cannot be made (an unwritable --out)
         raise as_user_error(err) from None
     _lower_priority(proc.pid)

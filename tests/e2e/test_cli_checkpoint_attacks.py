@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import run_cli
+from tests.conftest import checkpoint_entry, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -135,7 +135,7 @@ def test_epochs_past_the_largest_step_fail_the_run_in_one_line(tmp_path: Path):
 def test_nan_weights_are_one_line_and_never_called_good(run_copy: Path):
     last = run_copy / "last.pt"
     state = torch.load(last, weights_only=True)
-    next(iter(state["G"].values()))[0] = float("nan")
+    next(iter(checkpoint_entry(state, "G")["G"].values()))[0] = float("nan")
     last.unlink()
     torch.save(state, last)
     before = status(run_copy)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, checkpoint_entry, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -190,13 +190,14 @@ def test_damaged_training_state_is_one_line(toy_run: Path, tmp_path: Path, key, 
     import torch
 
     state = torch.load(toy_run / "last.pt", weights_only=True)
+    entries = checkpoint_entry(state, key.split(".")[0])
     if key == "rng.train_gen":  # a bad generator state is damage, not "another device"
-        gen = state["rng"]["train_gen"]
-        state["rng"]["train_gen"] = torch.zeros_like(gen) if value == "zeros" else [1, 2]
+        gen = entries["rng"]["train_gen"]
+        entries["rng"]["train_gen"] = torch.zeros_like(gen) if value == "zeros" else [1, 2]
     elif value == "nan":
-        state[key] = state[key] * float("nan")
+        entries[key] = entries[key] * float("nan")
     else:
-        state[key] = state[key].to(torch.int64) if value == "int64" else value
+        entries[key] = entries[key].to(torch.int64) if value == "int64" else value
     torch.save(state, tmp_path / "damaged.pt")
     res = run_cli("train", "--resume", str(tmp_path / "damaged.pt"), "--steps", "40")
     line = one_line(res)

@@ -16,7 +16,7 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import RunDir
 from tui_gan.render.tiling import load_tiles
 from tui_gan.tui.app import Dashboard
-from tui_gan.tui.runview import RunView
+from tui_gan.view.runview import RunView
 
 FORMAT1 = Path(__file__).parent.parent / "data" / "format1"
 

@@ -28,7 +28,7 @@ from tui_gan.engine.control import (
 )
 from tui_gan.engine.events import REGISTRY, iter_events, parse_line, parse_record, to_line
 from tui_gan.engine.state import STATES as RUN_STATES
-from tui_gan.tui.runview import RunTail, RunView
+from tui_gan.view.runview import RunTail, RunView
 
 STATES = {*RUN_STATES, "unknown", "unreadable"}
 

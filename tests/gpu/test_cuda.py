@@ -12,8 +12,9 @@ import torch
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
-from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
+from tui_gan.engine.context import RunSpec
+from tui_gan.engine.recorder import run as record
+from tui_gan.engine.runtime import start_run_process
 from tui_gan.presets import load_preset
 
 # The environment first: asking torch would initialise CUDA in the CPU suite's process.
@@ -39,6 +40,11 @@ def spec(
         ),
     )
     return RunSpec(preset, tmp_path / "run", classifier_dir=tmp_path / "classifiers")
+
+
+def run(spec: RunSpec):
+    """A recorded run in this process, its settings made first as `tui-gan train` makes them."""
+    return record(start_run_process(spec))
 
 
 def steps_of(events) -> list[ev.StepMetrics]:

@@ -15,8 +15,8 @@ from textual.geometry import Region
 from tests.tui.fakerun import make_run, settle
 from tui_gan.tui.app import Dashboard
 from tui_gan.tui.mode import Mode
-from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
+from tui_gan.view.runview import RunView
 
 ASCII = Mode(colour="16", ascii=True)
 # The heights the dashboard gives the two panels at 80x24 and 100x30, and taller ones.

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
+from tui_gan.request import TrainArgs
 from tui_gan.tui.app import Dashboard
 
 TOY = ("--set", "log.log_every=10")  # toy1d-sine: no classifier, starts in seconds

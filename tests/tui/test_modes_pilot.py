@@ -13,7 +13,7 @@ from rich.console import Console
 from tests.conftest import start_fake_trainer
 from tests.tui.fakerun import make_run, settle
 from tests.tui.test_escape_pilot import capture_exit, printed
-from tui_gan.cli.options import TrainArgs
+from tui_gan.request import TrainArgs
 from tui_gan.tui import app as app_mod
 from tui_gan.tui.app import Dashboard
 from tui_gan.tui.confirm import Confirm

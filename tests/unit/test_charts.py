@@ -9,8 +9,8 @@ import pytest
 from rich.console import Console
 
 from tui_gan.render.spark import CLIP_HIGH
-from tui_gan.tui.history import History
 from tui_gan.tui.widgets.charts import Fixed, Track, draw_pair
+from tui_gan.view.history import History
 
 # Content sizes of the panels: 80x24 (38x3, 38x4), 100x30 (48x4), and taller layouts.
 SIZES = [(38, 3), (38, 4), (48, 4), (38, 5), (38, 6), (48, 7), (50, 9), (50, 12), (120, 20)]

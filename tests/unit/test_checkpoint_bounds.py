@@ -28,7 +28,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tui_gan.engine.checkpoint as ck
-from tests.conftest import REPO
+from tests.conftest import REPO, checkpoint_entry
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status
@@ -401,7 +401,7 @@ def toy_run(trained: Path, toy_spec: RunSpec) -> RunSpec:
 def test_a_checkpoint_past_the_bounds_is_one_line(toy_run: RunSpec, key: str, value):
     last = toy_run.run_dir / "last.pt"
     state = ck.load_checkpoint(last)
-    state[key] = value
+    checkpoint_entry(state, key)[key] = value
     ck.atomic_save(state, last)
     with pytest.raises(CheckpointError, match=f"its '{key}' is wrong: {value}"):
         ck.load_run_checkpoint(last)
@@ -444,12 +444,13 @@ def test_epochs_past_the_step_bound_fail_in_one_line(toy_spec: RunSpec):
 def test_non_finite_weights_are_one_line_naming_the_network(toy_run: RunSpec, key: str):
     last = toy_run.run_dir / "last.pt"
     state = ck.load_checkpoint(last)
+    model = checkpoint_entry(state, "opt_d")
     if key == "opt_g":
-        state[key]["state"][0]["exp_avg"].fill_(float("inf"))
+        model[key]["state"][0]["exp_avg"].fill_(float("inf"))
     elif key == "lr":  # a loaded optimizer takes its learning rate from the checkpoint
-        state["opt_d"]["param_groups"][0]["lr"] = float("nan")
+        model["opt_d"]["param_groups"][0]["lr"] = float("nan")
     else:
-        next(iter(state[key].values()))[0] = float("nan")
+        next(iter(model[key].values()))[0] = float("nan")
     ck.atomic_save(state, last)
     with pytest.raises(CheckpointError) as info:
         ck.load_run_checkpoint(last)
@@ -469,7 +470,7 @@ def test_a_state_nested_past_any_checkpoint_is_one_line(toy_run: RunSpec):
     deep: list = []
     for _ in range(3000):  # past Python's recursion limit, for a walk that recursed freely
         deep = [deep]
-    state["rng"]["deep"] = deep
+    checkpoint_entry(state, "rng")["rng"]["deep"] = deep
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(20_000)  # the pickler recurses to write it
     try:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tui_gan.cli.app import app
-from tui_gan.cli.options import TrainArgs
+from tui_gan.request import TrainArgs
 
 TRAIN_OPTIONS = ("--preset", "--steps", "--epochs", "--set", "--out", "--name", "--resume")
 

@@ -48,8 +48,8 @@ def test_gpus_honours_the_presets_cpu_device(tmp_path, monkeypatch):
     import subprocess
 
     from tui_gan.cli import torchrun
-    from tui_gan.cli.options import TrainArgs
     from tui_gan.errors import UsageError
+    from tui_gan.request import TrainArgs
 
     started = []
 

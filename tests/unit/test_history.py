@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_gan.tui.history import History
+from tui_gan.view.history import History
 
 
 def weighted_mean(h: History, n: int) -> float:

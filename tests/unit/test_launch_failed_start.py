@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import events as ev
 from tui_gan.engine.rundir import CLAIM, claim
 from tui_gan.launch import discard_failed_start, readiness, start_trainer
 from tui_gan.presets import load_preset
+from tui_gan.request import TrainArgs
 
 
 def failed_start(out: Path, name: str = "run") -> Path:
@@ -101,7 +101,7 @@ def test_a_real_failed_start_is_removed(tmp_path: Path):
     """The real trainer, started as the dashboard starts it, fails on a missing image folder:
     everything it wrote is a failed start's, so nothing is left."""
     args, _ = TrainArgs(preset="faces-dcgan", out=tmp_path).new_run()
-    proc = start_trainer(args.run_dir, args.to_argv())
+    proc = start_trainer(args)
     assert proc.wait(timeout=300) == 2
     assert (args.run_dir / "status.json").is_file()  # it got as far as writing its record
     line = discard_failed_start(args.run_dir)

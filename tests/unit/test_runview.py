@@ -12,7 +12,7 @@ import pytest
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import RunLock, write_status
-from tui_gan.tui.runview import RunTail, RunView, display_path, expected_device, observe
+from tui_gan.view.runview import RunTail, RunView, display_path, expected_device, observe
 
 PRESET = """name = "mnist-mlp"
 [data]

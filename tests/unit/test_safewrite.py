@@ -168,6 +168,10 @@ WRITER = Path(tui_gan.__file__).parent / "safewrite.py"
 # torch.save into the open temp file that the writer hands its callback (safewrite imports no
 # torch, so the one call that serialises a checkpoint sits beside it, not in it).
 ALLOWED = {
+    # The run index's lock, outside every run folder ($XDG_STATE_HOME/tui-gan): O_NOFOLLOW,
+    # refused unless a regular file; it holds no data (runindex.py writes the index itself
+    # through the safe writer).
+    ("runindex.py", "os.open for writing"),
     ("engine/checkpoint.py", "torch.save"),
     # The trainer's lock: created beside the run with O_NOFOLLOW, refused unless a regular file
     # with one name (engine/control.py RunLock).

@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import REPO
 from tests.tui.fakerun import make_run
 from tui_gan.errors import PresetError
+from tui_gan.sweep.progress import run_status
 from tui_gan.sweep.report import markdown, score_tables, wall_seconds
-from tui_gan.sweep.runner import run_status
 from tui_gan.sweep.spec import Axis, SweepSpec, grid_spec, load_spec, resolve_runs
 
 SEED_SPEC = REPO / "presets" / "sweeps" / "latent-hidden.toml"
@@ -167,7 +167,8 @@ def test_a_finished_run_frees_its_place_for_the_next(tmp_path: Path, monkeypatch
             self.started: list[tuple[str, int]] = []
             self.live: dict[str, int] = {}  # run -> polls left
 
-        def start(self, run_dir, argv, slot):
+        def start(self, args, slot):
+            run_dir = args.run_dir
             self.started.append((run_dir.name, slot))
             self.live[run_dir.name] = 1 if run_dir.name.endswith("-8") else 3
             return run_dir.name
@@ -236,13 +237,14 @@ def test_a_run_started_over_is_moved_aside_never_deleted(tmp_path: Path):
     run = spec.runs[0]
     failed = make_run(sweep.dir, run.name, state="stopped")  # no checkpoint: starts over
     (failed / "notes.txt").write_text("mine")
-    argv, how = sweep.train_argv(run, R.run_status(failed), None)
+    args, how = sweep.train_request(run, R.run_status(failed), None)
+    argv = args.to_argv()
     assert how == "fresh" and argv[:4] == ["--out", str(sweep.dir), "--name", run.name]
     assert not failed.exists()
     kept = sweep.dir / ".attempts" / f"{run.name}.1"
     assert (kept / "notes.txt").read_text() == "mine"
     (failed).mkdir()
-    sweep.train_argv(run, "new", None)
+    sweep.train_request(run, "new", None)
     assert (sweep.dir / ".attempts" / f"{run.name}.2").is_dir()
 
 

@@ -190,7 +190,7 @@ def _root(ctx: typer.Context, render: DashRenderOpt = RenderChoice.auto) -> None
 
 
 def _train_args(preset, steps, epochs, set_, out, name, resume, device, seed):
-    from tui_gan.cli.options import TrainArgs
+    from tui_gan.request import TrainArgs
 
     return TrainArgs(
         preset=preset,

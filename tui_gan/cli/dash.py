@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.errors import TuiGanError, UsageError, one_line
+from tui_gan.request import TrainArgs
 
 if TYPE_CHECKING:
     from tui_gan.cli.runs import LiveRun

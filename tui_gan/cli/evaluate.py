@@ -365,10 +365,9 @@ def _progress_bar(stream):
 
 def _drawn_by(run: Path) -> str:
     """What drew a run's samples, as compare names it: G, or an EBM's chains, a VAE's decoder."""
-    from tui_gan.tui.runview import RunView
+    from tui_gan.view.runview import RunView
 
-    kind = RunView.open(run).kind.kind
-    return {"ebm": "Langevin chains", "vae": "decoder"}.get(kind, "G")
+    return RunView.open(run).kind.drawn_by
 
 
 def run_compare(runs: list[Path], as_json: bool = False, evaluate: bool = True) -> None:

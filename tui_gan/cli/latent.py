@@ -9,10 +9,14 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tui_gan.errors import UsageError
+
+if TYPE_CHECKING:  # sample.py imports torch: only the commands that draw import it
+    from tui_gan.cli.sample import Loaded
 
 MAX_T = 100.0  # |t| beyond this walks z out to noise G never saw; refused as a likely typo
 
@@ -31,7 +35,7 @@ def parse_range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _image_gan(target: str, device: str, raw: bool):
+def _image_gan(target: str, device: str, raw: bool) -> Loaded:
     from tui_gan.cli.sample import load_model
 
     loaded = load_model(target, device, raw)
@@ -170,7 +174,8 @@ def _emit(
     from tui_gan.safewrite import write_file
 
     if out.suffix.lower() == ".npz":
-        write_file(out, lambda fh: np.savez_compressed(fh, **arrays))
+        named: dict[str, Any] = dict(arrays)  # numpy's stubs take ** for allow_pickle
+        write_file(out, lambda fh: np.savez_compressed(fh, **named))
     else:
         from torchvision.utils import save_image
 

@@ -7,17 +7,22 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
-from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
+from tui_gan.engine import family as interface
+from tui_gan.engine.checkpoint import (
+    load_run_checkpoint,
+    preset_from_checkpoint,
+    resolve_checkpoint,
+)
 from tui_gan.engine.device import pick_device
-from tui_gan.engine.trainer import preset_from_checkpoint
+from tui_gan.engine.family import Trainable
 from tui_gan.errors import UsageError, one_line
-from tui_gan.families import family
+from tui_gan.families import family, with_capability
 from tui_gan.safewrite import write_file
 
 OPTIMIZERS = ("opt", "opt_g", "opt_d")  # what sampling and scoring never need
@@ -30,7 +35,7 @@ CAPTION_LINES = 2  # terminal lines kept under a picture: its caption and the pr
 class Loaded:
     """A model rebuilt from a checkpoint, with where and when it was saved (for captions)."""
 
-    model: Any
+    model: Trainable
     path: Path
     step: int
 
@@ -41,10 +46,12 @@ class Loaded:
         return one_line(name if self.path.name == "last.pt" else f"{name}/{self.path.name}")
 
 
-def load_gan(target: str, device: str = "auto", raw: bool = False, mcmc_steps: int | None = None):
+def load_gan(
+    target: str, device: str = "auto", raw: bool = False, mcmc_steps: int | None = None
+) -> Trainable:
     """Rebuild a run's model from a checkpoint, on the device, without its optimizer state:
-    a GAN (samples from G_ema unless `raw`), an EBM (fresh chains of `mcmc_steps`, default
-    its preset's ebm.sample_steps) or a VAE (its decoder)."""
+    samples from a moving average unless `raw` (caps.ema), chains of `mcmc_steps`, default
+    its preset's, where samples are chains (caps.chains)."""
     return load_model(target, device, raw, mcmc_steps).model
 
 
@@ -55,35 +62,37 @@ def load_model(
     path = resolve_checkpoint(target)
     state = load_run_checkpoint(path)
     preset = preset_from_checkpoint(state, f"{path} (preset)")
-    cls = family(preset.model.family).trainable()
-    model = cls(preset, channels=1, device=pick_device(device), training=False)
+    fam = family(preset.model.family)
+    model = interface.build(fam, preset, channels=1, device=pick_device(device), training=False)
     model.load_state_dict({k: v for k, v in state.items() if k not in OPTIMIZERS}, str(path))
-    model.use_ema = not raw
+    if (ema := interface.averaging(model)) is not None:
+        ema.use_ema = not raw
     if mcmc_steps is not None:
-        if not hasattr(model, "sample_steps"):
-            raise UsageError(f"--mcmc-steps is for ebm runs; {path} is a {preset.model.family} run")
-        model.sample_steps = mcmc_steps
+        chains = interface.chains(model)
+        if chains is None:
+            runs = " or ".join(with_capability("chains")) or "chain-sampled"
+            raise UsageError(
+                f"--mcmc-steps is for {runs} runs; {path} is a {preset.model.family} run"
+            )
+        chains.sample_steps = mcmc_steps
     return Loaded(model, path, int(state["step"]))
 
 
-def which_g(model) -> str:
-    """How a sample's source is named to the user."""
-    kind = family(model.preset.model.family).kind
-    if kind == "ebm":
-        return f"{model.sample_steps} Langevin steps from noise"
-    if kind == "vae":
-        return "the VAE's decoder"
-    return "the EMA generator" if model.sampling_ema else "the live generator"
+def _source(model: Trainable, short: bool) -> str:
+    chains = interface.chains(model)
+    return family(model.preset.model.family).sampler_text(
+        short, ema=model.generator == "ema", steps=chains.sample_steps if chains else 0
+    )
 
 
-def generator_name(model) -> str:
-    """The drawing network, short, for a caption: EMA or raw G, or the VAE's decoder."""
-    kind = family(model.preset.model.family).kind
-    if kind == "ebm":
-        return f"{model.sample_steps} Langevin steps"
-    if kind == "vae":
-        return "VAE decoder"
-    return "EMA generator" if model.sampling_ema else "raw generator"
+def which_g(model: Trainable) -> str:
+    """How a sample's source is named to the user (its family's words)."""
+    return _source(model, short=False)
+
+
+def generator_name(model: Trainable) -> str:
+    """The drawing network, short, for a caption: EMA or raw G, the VAE's decoder."""
+    return _source(model, short=True)
 
 
 @dataclass(frozen=True)
@@ -192,7 +201,7 @@ def run_sample(
         for i, img in enumerate(images):
             pic = Image.fromarray(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0))
             # Within the folder named: a planted link among the files is never written through.
-            write_file(out / f"{i:06d}.png", lambda fh, p=pic: p.save(fh, format="PNG"), out)
+            write_file(out / f"{i:06d}.png", partial(pic.save, format="PNG"), out)
     else:
         raise UsageError(f"--out {out}: expected FILE.png, FILE.npz or a folder")
     print(f"wrote {n} samples from {which_g(gan)} to {out} (sampling took {took:.1f}s)")

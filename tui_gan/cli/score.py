@@ -9,12 +9,6 @@ from typing import Any
 
 from tui_gan.errors import DataError, UsageError, one_line
 
-SCORE_NAMES = {
-    "ebm": "-E(x), the negative energy",
-    "gan": "D's logit",
-    "vae": "the ELBO at the posterior mean",
-}
-
 
 def held_out(preset, n: int):
     """Up to n real images the model did not train on, in [-1, 1], and a note."""
@@ -36,6 +30,7 @@ def score_checkpoint(target: str, n: int, device: str, seed: int = 0) -> dict[st
     from tui_gan.cli.sample import load_gan
     from tui_gan.engine.anomaly import score_table
     from tui_gan.engine.checkpoint import resolve_checkpoint
+    from tui_gan.engine.family import scoring
     from tui_gan.families import family
 
     path = resolve_checkpoint(target)
@@ -43,7 +38,7 @@ def score_checkpoint(target: str, n: int, device: str, seed: int = 0) -> dict[st
     fam = family(model.preset.model.family)
     if model.preset.data.name == "toy1d":
         raise UsageError(f"{path}: score is for image runs; this is a 1-D run")
-    if not fam.has_score:
+    if scoring(model) is None:
         raise UsageError(f"{path}: a {fam.name} run has no score to rank images by")
     real, note = held_out(model.preset, n)
     if len(real) < 2:
@@ -53,7 +48,7 @@ def score_checkpoint(target: str, n: int, device: str, seed: int = 0) -> dict[st
     return {
         "checkpoint": str(path),
         "family": fam.name,
-        "score": SCORE_NAMES[fam.kind],
+        "score": fam.score_name,
         "n": len(real),
         "seconds": round(time.perf_counter() - t0, 3),
         "note": note,

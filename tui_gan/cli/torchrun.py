@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.engine.control import read_status
 from tui_gan.engine.rundir import CLAIM_ENV, TORCHRUN_LOG, claim, unclaim
 from tui_gan.errors import UsageError
+from tui_gan.request import TrainArgs
 from tui_gan.safewrite import open_append_file
 
 LOG = TORCHRUN_LOG  # torchrun's own messages, in the run directory
@@ -29,10 +29,11 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
         train = saved.get("train") if isinstance(saved, dict) else None
         device = args.device or (train.get("device") if isinstance(train, dict) else None)
     else:
+        from tui_gan.engine.capabilities import trains_distributed
         from tui_gan.families import family
 
         args, preset = args.new_run()
-        if family(preset.model.family).kind != "gan":  # said once here, not once per rank
+        if not trains_distributed(family(preset.model.family)):  # once here, not once a rank
             raise UsageError(
                 f"{preset.model.family} trains in one process; --gpus is for the GAN families"
             )

@@ -11,17 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan import runindex
-from tui_gan.cli.options import TrainArgs
 from tui_gan.config import apply_overrides, parse_override, validate
 from tui_gan.engine import events as ev
+from tui_gan.engine.capabilities import discriminator_line
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_state
 from tui_gan.engine.recorder import run
 from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, RunDir, check_claim
-from tui_gan.engine.runtime import start_process
+from tui_gan.engine.runtime import start_process, start_run_process
 from tui_gan.engine.state import LIVE_STATES
-from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.engine.trainer import Trainer
 from tui_gan.errors import EXIT_INTERRUPTED, UsageError, one_line
+from tui_gan.request import TrainArgs
 from tui_gan.safewrite import open_append
 
 
@@ -60,6 +62,7 @@ def drop_written_paths(raw: Any, overrides: tuple[str, ...]) -> tuple[Any, tuple
     root = data.get("root") if isinstance(data, dict) else None
     if (
         root
+        and isinstance(data, dict)
         and data.get("download", True) is not False
         and not given & {"data.root", "data.download"}
     ):
@@ -98,7 +101,7 @@ def run_rank(spec: RunSpec) -> int:
         # step its broadcast names, having saved together.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         code = 0
-        start_process(spec.preset, spec.device)  # as rank 0's run() does; it says the notes
+        start_process(spec.preset, spec.device)  # as rank 0's run_main does; it says the notes
         for event in Trainer(spec, Controls()).run():
             if isinstance(event, ev.Failed):
                 print(f"tui-gan (rank {d.rank}): {event.error}", file=sys.stderr, flush=True)
@@ -121,6 +124,7 @@ def run_main(spec: RunSpec) -> int:
     RunDir(spec.run_dir).remove_orphans()  # a kill's leftovers; with the lock, none are live
     RemoteControl(spec.run_dir, controls).install()  # pause/save/stop from dash, attach, stop
     runindex.record(spec.run_dir)  # so `runs` and `attach` find it from any folder
+    spec = start_run_process(spec)  # TF32, determinism, the allocator: before the first step
     reporter = RichReporter() if sys.stdout.isatty() else PlainReporter()
     code = 1
     try:
@@ -165,7 +169,7 @@ def _install_signal_handlers(controls: Controls, run_dir: Path) -> Callable[[], 
     def hangup(signum, frame):  # noqa: ARG001
         to_train_log(run_dir)  # the terminal is gone: writes to it would fail and end the run
 
-    wanted = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    wanted: dict[int, Any] = {signal.SIGINT: stop, signal.SIGTERM: stop}
     if hasattr(signal, "SIGHUP"):
         wanted[signal.SIGHUP] = hangup
     if WAKE is not None:
@@ -182,7 +186,7 @@ def _install_signal_handlers(controls: Controls, run_dir: Path) -> Callable[[], 
 
 def _fmt_metrics(m: ev.StepMetrics) -> str:
     fam = m.family()
-    if fam.kind == "gan":
+    if discriminator_line(fam):
         line = (
             f"loss_d {m.loss_d:.3f}  loss_g {m.loss_g:.3f}  "
             f"D(x) {m.d_real:.3f}  D(G(z)) {m.d_fake:.3f}"

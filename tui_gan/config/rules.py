@@ -1,10 +1,8 @@
 """Rules across a preset's fields: which family goes with which data and which settings apply."""
 
 # Each rule returns what the fields must be (the message after "expected"), or None when the
-# preset keeps it. The order is the order the messages are tried in. Rules marked "family:"
-# are facts about one family written here by name; they belong on its descriptor in
-# tui_gan/families.py (image sizes, 1-D data, what applies), and this module should then ask
-# the descriptor instead of naming the family.
+# preset keeps it. The order is the order the messages are tried in. What a family needs is
+# read from its descriptor (tui_gan/families): no rule here names a family.
 
 from __future__ import annotations
 
@@ -22,10 +20,11 @@ Rule = Callable[["Preset"], "str | None"]
 MNIST_SETS = ("mnist", "fashion-mnist")  # 28x28 by construction
 
 
-def _toy1d_pairs_with_toy1d(p: Preset) -> str | None:
-    # family: the toy1d family is the one 1-D family, and toy1d the one 1-D data set
-    if (p.data.name == "toy1d") != (p.model.family == "toy1d"):
-        return "model.family 'toy1d' exactly when data.name is 'toy1d'"
+def _one_d_family_on_one_d_data(p: Preset) -> str | None:
+    # 1-D data for a 1-D family, images for the others
+    if (p.data.name == "toy1d") != families.family(p.model.family).one_d:
+        one_d = " or ".join(repr(f.name) for f in families.REGISTRY.values() if f.one_d)
+        return f"model.family {one_d} exactly when data.name is 'toy1d'"
     return None
 
 
@@ -36,11 +35,9 @@ def _no_augment_for_1d(p: Preset) -> str | None:
     return None
 
 
-def _faces_dcgan_size(p: Preset) -> str | None:
-    # family: faces-dcgan's only image size
-    if p.model.family == "faces-dcgan" and p.data.image_size != 24:
-        return "data.image_size = 24 for faces-dcgan"
-    return None
+def _family_image_size(p: Preset) -> str | None:
+    # family descriptor: the sizes its networks are built for
+    return families.family(p.model.family).image_size_rule(p.data.image_size)
 
 
 def _mnist_size(p: Preset) -> str | None:
@@ -51,25 +48,24 @@ def _mnist_size(p: Preset) -> str | None:
 
 
 def _labels_for_conditional(p: Preset) -> str | None:
-    # family descriptor: `conditional` (already read from it)
-    if families.family(p.model.family).conditional and p.data.name not in CLASS_COUNTS:
+    # family descriptor: caps.labels
+    if families.family(p.model.family).caps.labels and p.data.name not in CLASS_COUNTS:
         labelled = " or ".join(CLASS_COUNTS)
         return f"data.name {labelled} for {p.model.family} (it needs labels)"
     return None
 
 
 def _one_sample_per_class(p: Preset) -> str | None:
-    # family descriptor: `conditional` (already read from it)
+    # family descriptor: caps.labels
     k = CLASS_COUNTS.get(p.data.name, 0)
-    if families.family(p.model.family).conditional and p.log.count_samples < k:
+    if families.family(p.model.family).caps.labels and p.log.count_samples < k:
         return f"log.count_samples >= {k} for {p.model.family} (one per class)"
     return None
 
 
 def _gan_settings_off(p: Preset) -> str | None:
-    # family: which preset fields apply (today: every non-GAN kind turns these off)
-    if families.family(p.model.family).kind == "gan":
-        return None
+    # family descriptor: `applies`, which of these GAN settings it reads
+    applies = families.family(p.model.family).applies
     gan_only: dict[str, tuple[Any, Any]] = {
         "train.precision": (p.train.precision, "fp32"),
         "train.channels_last": (p.train.channels_last, False),
@@ -80,56 +76,36 @@ def _gan_settings_off(p: Preset) -> str | None:
         "model.ema_decay": (p.model.ema_decay, 0.0),
         "model.spectral_norm": (p.model.spectral_norm, False),
     }
+    assert set(gan_only) == families.GAN_SETTINGS  # one list of them, checked here
     for key, (value, off) in gan_only.items():
-        if value != off:
+        if key not in applies and value != off:
             return f"{key} = {off!r} for {p.model.family} (a GAN setting)"
     return None
 
 
-def _ebm_buffer_holds_a_batch(p: Preset) -> str | None:
-    # family: ebm's own rule on its [ebm] table
-    if families.family(p.model.family).kind == "ebm" and p.ebm.buffer_size < p.train.batch_size:
-        return (
-            f"ebm.buffer_size >= train.batch_size ({p.train.batch_size}): each batch "
-            "continues chains from distinct buffer slots"
-        )
-    return None
+def _family_rule(p: Preset) -> str | None:
+    # family descriptor: its own rule (the EBM's buffer holds a batch)
+    rule = families.family(p.model.family).rule
+    return rule(p) if rule is not None else None
 
 
-def _vae_sizes(p: Preset) -> str | None:
-    # family: vae's image sizes (those of its two decoders)
-    if families.family(p.model.family).kind == "vae" and p.data.image_size not in (24, 28):
-        return "data.image_size 28 (the dcgan decoder) or 24 (faces-dcgan's) for vae"
-    return None
-
-
-def _warm_start_for_gans(p: Preset) -> str | None:
-    # family: whether a warm start applies (a GAN's G, not toy1d's)
-    kind = families.family(p.model.family).kind
-    if p.model.init_g_from and (kind != "gan" or p.model.family == "toy1d"):
+def _warm_start_where_declared(p: Preset) -> str | None:
+    # family descriptor: caps.warm_start
+    if p.model.init_g_from and not families.family(p.model.family).caps.warm_start:
         return f"model.init_g_from = '' for {p.model.family} (a GAN's G only)"
     return None
 
 
-def _dcgan_size(p: Preset) -> str | None:
-    # family: dcgan's and cdcgan's only image size
-    if p.model.family in ("dcgan", "cdcgan") and p.data.image_size != 28:
-        return f"data.image_size = 28 for {p.model.family}"
-    return None
-
-
 RULES: tuple[Rule, ...] = (
-    _toy1d_pairs_with_toy1d,
+    _one_d_family_on_one_d_data,
     _no_augment_for_1d,
-    _faces_dcgan_size,
+    _family_image_size,
     _mnist_size,
     _labels_for_conditional,
     _one_sample_per_class,
     _gan_settings_off,
-    _ebm_buffer_holds_a_batch,
-    _vae_sizes,
-    _warm_start_for_gans,
-    _dcgan_size,
+    _family_rule,
+    _warm_start_where_declared,
 )
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints: one dict of tensors and primitives, written atomically, loaded weights_only."""
+"""Checkpoints: one dict of tensors and primitives, written atomically, loaded weights_only;
+a run's checkpoint's layout, written and restored here alone."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ import struct
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from tui_gan.engine.safeio import NotRegularFile, is_elapsed, is_step, open_file
+from tui_gan.engine.safeio import MAX_ELAPSED, NotRegularFile, is_elapsed, is_step, open_file
 from tui_gan.errors import CheckpointError, one_line
 from tui_gan.safewrite import link_file, write_file
+
+if TYPE_CHECKING:
+    from tui_gan.config import Preset
 
 RUN_KEYS = ("preset", "step")  # and the family's networks: G and D, E, or G and enc
 
@@ -153,12 +158,13 @@ def _check_archive(fh: IO[bytes], old_format: bool = False) -> None:
     try:
         # zipfile's own reader of the end record, so these bounds hold for the directory it
         # then parses (and holds in memory: a few hundred bytes a record).
-        end = zipfile._EndRecData(fh)
+        end = zipfile._EndRecData(fh)  # type: ignore[attr-defined]  # private, no stub
     except (zipfile.BadZipFile, OSError, ValueError, struct.error):
         end = None
     if end is None:
         raise _Refused("truncated or corrupt: not a whole checkpoint archive")
-    records, directory = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    records = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+    directory = end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
     if records > MAX_RECORDS or directory > min(size, MAX_DIRECTORY):
         raise _Refused(
             f"the safe loader refused it: a directory of {records} records in {directory} "
@@ -250,8 +256,13 @@ NETWORKS = {
 
 def load_run_checkpoint(path: Path) -> dict[str, Any]:
     """A training checkpoint (not, say, a cached classifier) with finite weights, or one
-    clear error."""
+    clear error; of either format, as the one flat view every reader indexes (see `view`)."""
     state = load_checkpoint(path)
+    if isinstance(state, dict):
+        try:
+            state = view(state)
+        except ValueError as err:
+            raise CheckpointError(f"{path}: {err}") from None
     nets = ("G", "E")  # every family keeps one of these
     if (
         not isinstance(state, dict)
@@ -373,3 +384,175 @@ def set_rng_state(state: dict[str, Any]) -> None:
         cuda_states = state["cuda"][: torch.cuda.device_count()]  # fewer GPUs than at save
         for i, s in enumerate(cuda_states):
             torch.cuda.set_rng_state(s, i)
+
+
+# --- a run's checkpoint ---------------------------------------------------------------------
+# Format 2: one literal dict nested by owner, as nanoGPT's is (`model, optimizer, iter_num,
+# config`); `step` and `preset` at the top, as its iter_num and config are: what listings,
+# `eval` and `stop` read without the rest.
+#   {"format": 2, "step": N, "preset": {the preset as JSON},
+#    "model": {the family's state_dict: networks, optimizers, EMA, update counters},
+#    "loop": {"epoch", "elapsed", "fixed_noise", "rng", "metrics_acc", "metrics_acc_n"}}
+# Format 1 (tui-gan before issue 24; the runs of run formats 1 and 2) held the same entries
+# side by side at the top. Readers see either as that flat view (`view`).
+CHECKPOINT_FORMAT = 2
+_TOP = ("format", "step", "preset")
+
+
+@dataclass(eq=False)
+class LoopState:
+    """Where the training loop stands: what a checkpoint keeps of it besides the model."""
+
+    step: int = 0
+    elapsed: float = 0.0  # seconds trained before this process's loop began
+    acc: torch.Tensor = field(default_factory=lambda: torch.zeros(0))  # metric sums, on device
+    acc_n: int = 0  # steps summed into acc since the last record
+
+
+def run_checkpoint(
+    model: dict[str, Any],
+    preset: dict[str, Any],
+    loop: LoopState,
+    *,
+    epoch: float,
+    elapsed: float,
+    fixed_noise: torch.Tensor,
+    train_gen: torch.Generator,
+) -> dict[str, Any]:
+    """The checkpoint of a run as it is written (a CPU copy of the loop's tensors: a sync,
+    once a save)."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "step": loop.step,
+        "preset": preset,
+        "model": model,
+        "loop": {
+            "epoch": epoch,
+            "elapsed": elapsed,
+            "fixed_noise": fixed_noise.cpu(),
+            "rng": {**rng_state(), "train_gen": train_gen.get_state()},
+            "metrics_acc": loop.acc.cpu(),
+            "metrics_acc_n": loop.acc_n,
+        },
+    }
+
+
+def view(state: dict[str, Any]) -> dict[str, Any]:
+    """A run checkpoint of either format as one flat dict: the family's entries (G, D,
+    opt_g, ...), the loop's (rng, fixed_noise, ...), step and preset side by side. A ValueError
+    names what does not fit: a newer format, or a model or loop that is not a dict."""
+    version = state.get("format")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 2:
+        return state  # format 1 is already flat (or damaged: load_run_checkpoint says how)
+    if version > CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"written by a newer tui-gan (checkpoint format {version}, this one reads up "
+            f"to {CHECKPOINT_FORMAT}); use that version"
+        )
+    model, loop = state.get("model"), state.get("loop")
+    for key, part in (("model", model), ("loop", loop)):
+        if not isinstance(part, dict) or not all(isinstance(k, str) for k in part):
+            raise ValueError(f"a damaged tui-gan checkpoint (its {key!r} is wrong)")
+    assert isinstance(model, dict) and isinstance(loop, dict)
+    clash = next((k for k in (*loop, *_TOP) if k in model), None) or next(
+        (k for k in _TOP if k in loop), None
+    )
+    if clash is not None:
+        raise ValueError(f"a damaged tui-gan checkpoint (its {clash!r} is there twice)")
+    # Without "format": the view is format 1's layout, and reads as such if viewed again.
+    return {**model, **loop, **{k: state[k] for k in ("step", "preset") if k in state}}
+
+
+def restore(
+    state: dict[str, Any],
+    model: Any,
+    loop: LoopState,
+    *,
+    source: str,
+    train_gen: torch.Generator,
+    seed: int,
+) -> tuple[torch.Tensor, str | None]:
+    """Load a checkpoint (either format) into the family's model, the loop's state and the
+    training noise stream's generator; returns the fixed noise (on the device of loop.acc)
+    and a note when the resume cannot repeat a straight run. Damage is one CheckpointError."""
+    try:
+        flat = view(state)
+    except ValueError as err:
+        raise CheckpointError(f"{source}: {err}") from None
+    model.load_state_dict(flat, source)  # the family reads its own entries
+    try:
+        return _restore_loop(flat, loop, model.latent_dim, train_gen, seed)
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        RuntimeError,
+        AttributeError,
+        OverflowError,
+    ) as err:
+        detail = (str(err).splitlines() or [""])[0][:120]
+        raise CheckpointError(
+            f"{source}: cannot resume from it: its training state is damaged "
+            f"({type(err).__name__}: {detail})"
+        ) from None
+
+
+def _restore_loop(
+    state: dict[str, Any], loop: LoopState, latent_dim: int, train_gen: torch.Generator, seed: int
+) -> tuple[torch.Tensor, str | None]:
+    loop.step = int(state["step"])  # first: a failure from here on is at the checkpoint's step
+    elapsed = float(state.get("elapsed", 0.0))
+    if not 0 <= elapsed <= MAX_ELAPSED:  # NaN and inf fail this too
+        raise ValueError(f"elapsed is {elapsed}")
+    noise, acc = state["fixed_noise"], state["metrics_acc"]
+    if noise.ndim != 2 or noise.shape[1] != latent_dim:
+        raise ValueError(f"fixed_noise has shape {tuple(noise.shape)}")
+    if not noise.is_floating_point() or not acc.is_floating_point():
+        raise ValueError("fixed_noise and metrics_acc must be float tensors")
+    if acc.shape != loop.acc.shape or not bool(torch.isfinite(acc).all()):
+        raise ValueError(f"metrics_acc is {acc.tolist()}")  # a saved acc is always finite
+    loop.elapsed = elapsed
+    device = loop.acc.device
+    fixed_noise = noise.to(device)
+    note = None
+    rng = state["rng"]["train_gen"]  # the key older checkpoints have, so it stays
+    if not isinstance(rng, torch.Tensor) or rng.dtype != torch.uint8:
+        raise ValueError("rng.train_gen is not a generator state")
+    try:
+        train_gen.set_state(rng)
+    except RuntimeError:
+        if rng.numel() == train_gen.get_state().numel():
+            raise ValueError("rng.train_gen is damaged") from None  # same kind, bad bytes
+        # Saved by tui-gan before 0.13 on a GPU: the state of a CUDA generator, which a
+        # CPU generator cannot take.
+        train_gen.manual_seed(seed * 1_000_003 + loop.step)
+        note = (
+            "resumed from an older checkpoint saved on a different device: the noise "
+            "stream is reseeded, so this run no longer repeats a straight run step for step"
+        )
+    set_rng_state(state["rng"])
+    loop.acc = acc.to(device, torch.float32)
+    loop.acc_n = int(state["metrics_acc_n"])
+    if not 0 <= loop.acc_n < 2**31:
+        raise ValueError(f"metrics_acc_n is {loop.acc_n}")
+    return fixed_noise, note
+
+
+def unsaveable(model: dict[str, Any], loop: LoopState) -> str | None:
+    """What would make a checkpoint of this state hold NaN or infinities ("loss", "weights in
+    the generator G", ...), or None: checked before every save, one host sync for it all."""
+    tensors = [*float_tensors(model), *([loop.acc] if loop.acc_n else [])]
+    if all_finite(tensors):
+        return None
+    bad = non_finite(model)
+    if bad is None:
+        return "loss"
+    return f"weights in the {NETWORKS[bad[0]]}" if bad[0] in NETWORKS else f"values in its {bad[0]}"
+
+
+def preset_from_checkpoint(state: dict[str, Any], source: str) -> Preset:
+    """The preset a run checkpoint (its flat view) was trained with, validated."""
+    from tui_gan.config import validate
+
+    return validate(state["preset"], source)

@@ -216,9 +216,14 @@ def get_classifier(
 @torch.no_grad()
 def class_stats(model: LeNet, samples: Tensor, num_classes: int) -> tuple[list[int], float, int]:
     """(counts per class, normalised entropy 0..1, classes seen) for samples in [-1, 1]."""
+    return stats_of(classify(model, samples), num_classes)
+
+
+def stats_of(preds: Tensor, num_classes: int) -> tuple[list[int], float, int]:
+    """class_stats of classes already predicted (one host sync, for the counts)."""
     from tui_gan.engine.metrics import normalised_entropy
 
-    counts = torch.bincount(classify(model, samples), minlength=num_classes).tolist()
+    counts = torch.bincount(preds, minlength=num_classes).tolist()
     return counts, normalised_entropy(counts), sum(1 for c in counts if c > 0)
 
 

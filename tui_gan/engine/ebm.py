@@ -3,36 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from tui_gan.config import Preset
-from tui_gan.engine.models import build_models_checked
+from tui_gan.engine.family import Source
+from tui_gan.engine.models.ebm import EnergyNet
+from tui_gan.engine.models.memory import build_checked
 from tui_gan.errors import CheckpointError
+from tui_gan.families import family
+
+if TYPE_CHECKING:
+    from tui_gan.engine.family import Chains, Scoring, Trainable
 
 
 class EBM:
     """E(x) trained so data sits low and samples high; samples are Langevin chains on E.
-    Speaks the trainer's family interface (see tui_gan/families.py): `step` returns its metrics
-    as one device tensor (no host sync); `generate(z)` runs chains from the starts z."""
+    A Trainable (tui_gan/engine/family.py) with the Chains and Scoring protocols: `step`
+    returns its metrics as one device tensor (no host sync); `generate(z)` runs chains from
+    the starts z."""
 
-    metric_names = ("loss_cd", "loss_reg", "e_real", "e_fake")
+    metric_names: tuple[str, ...] = ("loss_cd", "loss_reg", "e_real", "e_fake")
     num_classes = 0
     conditional = False
-    generator = "live"  # no moving average: records say the live model drew them
-    has_latent = False  # no latent space to walk: no interpolation strips
-    use_ema = False
+    generator: Source = "live"  # no moving average: records say the live model drew them
 
     def __init__(self, preset: Preset, channels: int, device: torch.device, training: bool = True):
         self.preset, self.device = preset, device
+        self.caps = family(preset.model.family).caps
         self.cfg = preset.ebm
         size = preset.data.image_size
         self.shape = (channels, size, size)
         # The "latent" of an EBM is a chain's start: a uniform-noise image, flattened.
         self.latent_dim = channels * size * size
-        (self.E,) = build_models_checked(preset, channels, device, training)
+        width = preset.model.d_hidden[0]
+        (self.E,) = build_checked(
+            lambda: (EnergyNet(width, channels, size),), preset, device, training
+        )
         self.E.to(device)
         o = preset.optim.d
         self.opt = torch.optim.Adam(
@@ -42,6 +51,10 @@ class EBM:
         # buffer is its seed's); chains continue from it and write back where they end.
         self.buffer = torch.rand(self.cfg.buffer_size, *self.shape, device=device) * 2 - 1
         self.sample_steps = self.cfg.sample_steps  # chains drawn for samples, eval and sample
+
+    @property
+    def has_latent(self) -> bool:
+        return self.caps.latent
 
     def balanced_labels(self, n: int) -> None:
         return None
@@ -153,3 +166,9 @@ class EBM:
             raise CheckpointError(
                 f"{source}: its weights do not fit its preset's energy network ({detail})"
             ) from None
+
+
+if TYPE_CHECKING:  # mypy holds EBM to the interface and to the protocols its family declares
+
+    def _promises(m: EBM) -> tuple[Trainable, Chains, Scoring]:
+        return m, m, m

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -26,6 +26,7 @@ from tui_gan.families import Family
 RUN_FORMAT = 2
 MAX_LIST = 100_000  # histograms, curves and class counts are far shorter than this
 MAX_TEXT = 10_000
+MAX_VALUES = 16  # a family logs four values (and may add a few)
 
 Check = Callable[[Any], bool]
 # One family per set of values (the first: every GAN record reads as mlp's, a plain GAN).
@@ -73,6 +74,13 @@ def _check_for(tp: Any) -> Check:
     if origin is list:
         item = _check_for(get_args(tp)[0])
         return lambda v: isinstance(v, list) and 0 < len(v) <= MAX_LIST and all(map(item, v))
+    if origin is dict:  # a family's own values: a few named numbers
+        key, value = (_check_for(a) for a in get_args(tp))
+        return lambda v: (
+            isinstance(v, dict)
+            and 0 < len(v) <= MAX_VALUES
+            and all(key(k) and value(x) for k, x in v.items())
+        )
     return _BASIC[tp]
 
 
@@ -95,7 +103,8 @@ class Event:
     @classmethod
     def fields_spec(cls) -> dict[str, tuple[Check, bool]]:
         """Recorded field -> (check, required); a field with a default may be absent."""
-        return _spec(cls)
+        # A class is hashable: eq=True takes the hash from its instances, not from it.
+        return _spec(cls)  # type: ignore[arg-type]
 
     def to_record(self) -> dict[str, Any]:
         """The record; a value its own readers would reject (NaN, a huge string) is a bug in
@@ -194,17 +203,52 @@ class StepMetrics(Event):
     active: float | None = None  # latent units whose posterior mean varies over the batch
     post_std: float | None = None  # the mean posterior standard deviation
     img_per_s: float | None = None
+    # A family registered from outside (tui_gan/families): its values, by its own names.
+    values: dict[ValueName, float] | None = None
+
+    @classmethod
+    def of(cls, values: Mapping[str, float], **fields: Any) -> StepMetrics:
+        """The record of a family's `values` (its metric names): each in its field when the
+        schema has one, the others in `values`."""
+        own: dict[str, Any] = {k: v for k, v in values.items() if k in _VALUE_FIELDS}
+        other = {k: v for k, v in values.items() if k not in _VALUE_FIELDS}
+        return cls(**fields, **own, values=other or None)
 
     def consistent(self) -> bool:
-        """All of one family's values (a GAN's four for older runs)."""
-        return any(all(getattr(self, k) is not None for k in f.metrics) for f in _FAMILIES)
+        """All of one family's values (a GAN's four for older runs), none of them twice."""
+        if self.values and any(k in _VALUE_FIELDS for k in self.values):
+            return False
+        return any(all(self.value(k) is not None for k in f.metrics) for f in _FAMILIES)
 
     def value(self, key: str) -> float | None:
-        return getattr(self, key, None)
+        """One logged value by its name (a field, or a key of `values`); None when absent."""
+        if key in _VALUE_FIELDS:
+            return getattr(self, key)
+        return self.values.get(key) if self.values else None
+
+    def items(self) -> Iterator[tuple[str, float]]:
+        """Every value this record holds, by name: its family's, the G/D ratio, img/s."""
+        for key in _VALUE_FIELDS:
+            value = getattr(self, key)
+            if value is not None:
+                yield key, value
+        if self.values:
+            yield from self.values.items()
 
     def family(self) -> Family:
         """The (first) family whose values this record holds."""
-        return next(f for f in _FAMILIES if all(getattr(self, k) is not None for k in f.metrics))
+        return next(f for f in _FAMILIES if all(self.value(k) is not None for k in f.metrics))
+
+
+def _value_name(v: Any) -> bool:
+    return isinstance(v, str) and v.isidentifier() and len(v) <= 40
+
+
+ValueName = Annotated[str, _value_name]
+# The StepMetrics fields that hold logged values (not where or when the record was taken).
+_VALUE_FIELDS = tuple(
+    f.name for f in fields(StepMetrics) if f.name not in ("step", "epoch", "time", "values")
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,19 +5,33 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from tui_gan.config import OptimConfig, Preset
 from tui_gan.engine.augment import diff_augment
+from tui_gan.engine.family import Source
 from tui_gan.engine.losses import GanLoss
-from tui_gan.engine.models import build_models_checked, num_classes
+from tui_gan.engine.models import build_models, num_classes
+from tui_gan.engine.models.memory import build_checked
 from tui_gan.engine.speed import Speed
 from tui_gan.errors import CheckpointError
+from tui_gan.families import family
 
-METRICS = ("loss_d", "loss_g", "d_real", "d_fake")
+if TYPE_CHECKING:
+    from tui_gan.engine.dist import Dist
+    from tui_gan.engine.family import (
+        Averaging,
+        Critic,
+        Distributable,
+        Scoring,
+        Trainable,
+        WarmStartable,
+    )
+
+METRICS: tuple[str, ...] = ("loss_d", "loss_g", "d_real", "d_fake")
 
 
 def _adam(params, cfg: OptimConfig, fused: bool = False) -> torch.optim.Adam:
@@ -32,19 +46,23 @@ def _adam(params, cfg: OptimConfig, fused: bool = False) -> torch.optim.Adam:
 
 
 class GAN:
-    """One G/D pair; `step` returns its metrics as one device tensor (no host sync)."""
+    """One G/D pair, the trainable of every G/D family (tui_gan/engine/family.py's Trainable,
+    with the EMA, distributed, warm-start, critic and score protocols); `step` returns its
+    metrics as one device tensor (no host sync)."""
 
     metric_names = METRICS
-    has_latent = True  # G's latent space can be walked (interpolation strips)
 
     def __init__(self, preset: Preset, channels: int, device: torch.device, training: bool = True):
         self.preset, self.device = preset, device
+        self.caps = family(preset.model.family).caps
         self.latent_dim = preset.model.latent_dim
         self.latent_dist = preset.model.latent_dist
         self.d_steps = preset.train.d_steps
         # Conditional families: G(z, y) and D(x, y); 0 classes for the unconditional ones.
         self.num_classes = num_classes(preset)
-        self.G, self.D = build_models_checked(preset, channels, device, training)
+        self.G, self.D = build_checked(
+            lambda: build_models(preset, channels), preset, device, training, pair=True
+        )
         # Precision, memory order and compilation (train.*): one place for every G/D pair.
         self.speed = Speed.of(preset, device)
         self.G = self.speed.prepare(self.G.to(device))
@@ -67,7 +85,7 @@ class GAN:
             self.G_ema = copy.deepcopy(self.G).requires_grad_(False).eval()
         self.use_ema = True
 
-    def distribute(self, d) -> None:
+    def distribute(self, d: Dist) -> None:
         """Train as rank d.rank of d.world (tui_gan.engine.dist): G and D in
         DistributedDataParallel, each rank drawing the global batch's noise and keeping its
         slice, so N processes see what one would. G's update runs D's plain module: its
@@ -90,13 +108,18 @@ class GAN:
         return self.G_ema is not None and self.use_ema
 
     @property
-    def generator(self) -> str:
+    def generator(self) -> Source:
         """Which G draws the samples, as records name it: "ema" or "live"."""
         return "ema" if self.sampling_ema else "live"
 
     @property
     def conditional(self) -> bool:
         return self.num_classes > 0
+
+    @property
+    def has_latent(self) -> bool:
+        """G's latent space can be walked (interpolation strips)."""
+        return self.caps.latent
 
     def balanced_labels(self, n: int) -> Tensor | None:
         """0, 1, ..., k-1, 0, 1, ... for n samples of a conditional G (None otherwise): every
@@ -149,7 +172,8 @@ class GAN:
                 fake_out = Dy(self._aug(fake.detach(), generator))
             loss_d = loss.d_loss(real_out.float(), fake_out.float())
             r1_scale = self.r1_every if r1_now else 0
-            penalty = loss.penalty(De, real, real_out, fake, generator, r1_scale)
+            # De may be D with the labels bound (a lambda): losses.py types it as a Module.
+            penalty = loss.penalty(De, real, real_out, fake, generator, r1_scale)  # type: ignore[arg-type]
             self.d_updates += 1
             if penalty is not None:
                 loss_d = loss_d + penalty
@@ -186,7 +210,7 @@ class GAN:
         if (t + 1) % k:
             return
         d = min(self.ema_decay, (1 + t) / (10 + t)) ** k
-        ema_p = list(self.G_ema.parameters())
+        ema_p: list[Tensor] = list(self.G_ema.parameters())
         torch._foreach_lerp_(ema_p, [p.detach() for p in self.G.parameters()], 1.0 - d)
         # BatchNorm's running statistics are copied from G, not averaged, as StyleGAN2 does
         # (BigGAN instead re-estimates "standing" statistics for the averaged weights).
@@ -197,7 +221,7 @@ class GAN:
     def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         """Samples in [-1, 1] from G_ema (or the live G); eval mode so BatchNorm uses running
         stats and nothing changes. A conditional G without labels draws balanced classes."""
-        G = self.G_ema if self.sampling_ema else self.G
+        G = self.G_ema if self.G_ema is not None and self.use_ema else self.G
         if self.conditional and labels is None:
             labels = self.balanced_labels(len(z))
         was_training = G.training
@@ -265,7 +289,7 @@ class GAN:
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        state = {
+        state: dict[str, Any] = {
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
@@ -302,6 +326,14 @@ class GAN:
             raise CheckpointError(
                 f"{source}: its weights do not fit its preset's networks ({detail})"
             ) from None
+
+
+if TYPE_CHECKING:  # mypy holds GAN to the interface and to the protocols G/D families declare
+
+    def _promises(
+        m: GAN,
+    ) -> tuple[Trainable, Scoring, Averaging, Distributable, WarmStartable, Critic]:
+        return m, m, m, m, m, m
 
 
 def load_optimizer(opt: torch.optim.Optimizer, saved: dict[str, Any], fused: bool) -> None:

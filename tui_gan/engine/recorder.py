@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
-from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_gan.config import to_toml
 from tui_gan.engine import events as ev
-from tui_gan.engine.control import write_status
+from tui_gan.engine.context import RunSpec
+from tui_gan.engine.control import Controls, write_status
 from tui_gan.engine.events import RUN_FORMAT
 from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.runtime import start_process
-from tui_gan.engine.trainer import RunSpec, Trainer
+from tui_gan.engine.trainer import Trainer
 from tui_gan.errors import TuiGanError, UsageError, as_user_error
 from tui_gan.safewrite import make_dirs
+
+if TYPE_CHECKING:
+    from tui_gan.engine.tensorboard import TensorBoardSink
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -30,7 +33,7 @@ class Recorder:
     def __init__(self, spec: RunSpec):
         self.spec = spec
         self.rd = RunDir(spec.run_dir)
-        self.tensorboard = None  # a TensorBoardSink when log.tensorboard names a folder
+        self.tensorboard: TensorBoardSink | None = None  # when log.tensorboard names a folder
         self.said_starting = False
 
     def begin(self) -> None:
@@ -125,10 +128,7 @@ class Recorder:
                 self.tensorboard.close()
 
 
-def run(spec: RunSpec, controls=None) -> Iterator[ev.Event]:
+def run(spec: RunSpec, controls: Controls | None = None) -> Iterator[ev.Event]:
     """Train in this process and record the run: the events, already on disk. The process's
-    settings (TF32, determinism, the allocator) are made first, as the preset asks."""
-    notes = start_process(spec.preset, spec.device)
-    if notes:
-        spec = replace(spec, notes=(*spec.notes, *notes))
+    own settings are its starter's to make first (runtime.start_run_process)."""
     return Recorder(spec).record(Trainer(spec, controls).run())

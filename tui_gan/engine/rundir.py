@@ -7,11 +7,11 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tui_gan.engine.events import REGISTRY, RUN_FORMAT, Event, Failed, Finished, parse_line, to_line
 from tui_gan.engine.safeio import is_count, is_step, open_regular, read_json_object
-from tui_gan.errors import UsageError, naming
+from tui_gan.errors import CheckpointError, UsageError, naming
 from tui_gan.safewrite import is_tmp, make_dirs, open_append_file, remove, write_file
 
 TRAIN_LOG = "train.log"  # a launcher sends the trainer's output here (dash, sweeps, SIGHUP)
@@ -49,7 +49,7 @@ class RunDir:
         self.preset_path = self.path / "preset.toml"
         self.last = self.path / "last.pt"
         self.format_path = self.path / "run.json"
-        self._fh = None
+        self._fh: IO[str] | None = None  # metrics.jsonl, open for appends
 
     @property
     def classifiers(self) -> Path:
@@ -115,7 +115,7 @@ class RunDir:
             return 1
         raw = read_json_object(self.format_path)
         version = raw.get("format") if raw else None
-        return version if is_count(version) and version > 0 else None
+        return version if isinstance(version, int) and is_count(version) and version > 0 else None
 
     def format_problem(self, version: Any = _UNREAD) -> str | None:
         """One line on what this tui-gan cannot show of the run, or None when it reads it all
@@ -167,6 +167,46 @@ class RunDir:
                 fh.close()
             except OSError:
                 pass  # the write that failed has been reported; a second line says nothing new
+
+
+# --- warm starts: another run's checkpoint, found beside this one ----------------------------
+
+LATEST = "latest:"  # model.init_g_from = "latest:PRESET": that preset's newest run beside this
+
+
+def latest_run(root: Path, preset_name: str, exclude: Path | None = None) -> Path:
+    """last.pt of the newest run of a preset under root (the folder this run is in)."""
+    import tomllib
+
+    found: list[tuple[float, Path]] = []
+    # A sweep's runs live in OUT/SWEEP: the VAE a sweep warm-starts from sits beside it.
+    roots = [root, root.parent] if (root / "sweep.json").is_file() else [root]
+    for d in (d for r in roots if r.is_dir() for d in r.iterdir()):
+        last = d / "last.pt"
+        if d == exclude or not last.is_file():
+            continue
+        try:
+            name = tomllib.loads((d / "preset.toml").read_text()).get("name")
+        except (OSError, ValueError):
+            continue
+        if name == preset_name:
+            found.append((last.stat().st_mtime, last))
+    if not found:
+        raise CheckpointError(
+            f"model.init_g_from {LATEST}{preset_name}: no {preset_name} run with a checkpoint "
+            f"under {root}; train one first: tui-gan train --preset {preset_name} --out {root}"
+        )
+    return max(found)[1]
+
+
+def warm_start_checkpoint(target: str, run_dir: Path) -> Path:
+    """The checkpoint model.init_g_from names: a file, a run folder, or latest:PRESET (the
+    newest run of that preset beside run_dir, run_dir itself left out)."""
+    from tui_gan.engine.checkpoint import resolve_checkpoint
+
+    if target.startswith(LATEST):
+        return latest_run(run_dir.parent, target[len(LATEST) :], exclude=run_dir)
+    return resolve_checkpoint(target)
 
 
 # --- claiming a folder for a new run ----------------------------------------------------------

@@ -1,25 +1,36 @@
-"""Process-wide settings a run asks for, made once when its process starts (not by the loop):
-TF32, cuDNN's autotuner, deterministic algorithms, and glibc's allocator on a CPU."""
+"""Process-wide settings a run asks for, made once when its process starts (by `tui-gan train`
+and whatever else trains in its own process, never by the loop): TF32, cuDNN's autotuner,
+deterministic algorithms, and glibc's allocator on a CPU."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from tui_gan.engine.device import pick_device
 from tui_gan.errors import TuiGanError
 
+if TYPE_CHECKING:
+    from tui_gan.engine.context import RunSpec
+
 # cuBLAS repeats its results only with a fixed workspace, set before its first handle.
 CUBLAS_WORKSPACE = ":4096:8"
 
 
+def start_run_process(spec: RunSpec) -> RunSpec:
+    """start_process for the run about to train in this process: its spec, with the warnings
+    the settings bring added to its notes. `tui-gan train` calls it (each torchrun rank too),
+    as do the GPU tests and the benchmarks that train in their own process."""
+    notes = start_process(spec.preset, spec.device)
+    return replace(spec, notes=(*spec.notes, *notes)) if notes else spec
+
+
 def start_process(preset: Any, device: str | None = None) -> tuple[str, ...]:
     """Apply `preset.train`'s process-wide settings for the device the run will use; returns
-    the warnings to show in the run (a bf16 that would be emulated). Every trainer process
-    goes through here before its first step: `tui-gan train` (each torchrun rank too) and the
-    in-process `recorder.run` the GPU tests call."""
+    the warnings to show in the run (a bf16 that would be emulated)."""
     t = preset.train
     try:
         kind = pick_device(device or t.device).type

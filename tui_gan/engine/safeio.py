@@ -73,6 +73,22 @@ def read_json_object(path: Path, limit: int = SMALL_FILE) -> dict[str, Any] | No
     return obj if isinstance(obj, dict) else None
 
 
+def open_grid(path: Path, mode: str) -> Any | None:
+    """The image at path converted to mode ("L", "RGB"), or None when it is missing, not a
+    regular file (a FIFO would block), not an image, or a decompression bomb."""
+    from PIL import Image  # only the readers of grids pay for PIL
+
+    fh = open_regular(path, follow=False)  # a run's grid: never through a link
+    if fh is None:
+        return None
+    with fh:
+        try:
+            with Image.open(fh) as img:
+                return img.convert(mode)  # loaded now: the file is replaced later
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+
+
 MAX_MAGNITUDE = 1e18  # past this a JSON number is junk, and int-to-float would overflow
 
 

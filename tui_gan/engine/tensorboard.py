@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine import events as ev
+from tui_gan.engine.safeio import open_grid
 from tui_gan.errors import UsageError
 from tui_gan.families import METRIC_KEYS, RATIO_KEY
 
@@ -53,8 +54,6 @@ class TensorBoardSink:
 
     def _image(self, tag: str, relative: str, step: int) -> None:
         import numpy as np
-
-        from tui_gan.render.images import open_grid
 
         grid = open_grid(self.run_dir / relative, "RGB")
         if grid is not None:  # a grid pruned or unreadable is skipped, not fatal

@@ -3,35 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from tui_gan.config import Preset
-from tui_gan.engine.models import build_models_checked
+from tui_gan.engine.family import Source
+from tui_gan.engine.models import build_models
+from tui_gan.engine.models.memory import build_checked
+from tui_gan.engine.models.vae import Encoder
 from tui_gan.errors import CheckpointError
+from tui_gan.families import family
+
+if TYPE_CHECKING:
+    from tui_gan.engine.family import Reconstructing, Scoring, Trainable
 
 ACTIVE_VAR = 0.01  # a latent unit whose posterior mean varies less than this over a batch is off
 
 
-class VAE:
-    """Speaks the trainer's family interface (tui_gan/families.py); its decoder is stored as "G",
-    so a GAN's G can start from it (model.init_g_from)."""
+def networks(preset: Preset, channels: int) -> tuple[nn.Module, nn.Module]:
+    """(decoder, encoder). The decoder is the very generator class of the data set's GAN
+    preset, so its weights load into that G (model.init_g_from) key for key."""
+    m = preset.model
+    size = preset.data.image_size
+    gan = "faces-dcgan" if size == 24 else "dcgan"
+    as_gan = preset.model_copy(update={"model": m.model_copy(update={"family": gan})})
+    decoder, _ = build_models(as_gan, channels)
+    return decoder, Encoder(m.latent_dim, m.d_hidden[0], channels, size, m.leak)
 
-    metric_names = ("loss_rec", "loss_kl", "active", "post_std")
+
+class VAE:
+    """A Trainable (tui_gan/engine/family.py) with the Reconstructing and Scoring protocols;
+    its decoder is stored as "G", so a GAN's G can start from it (model.init_g_from)."""
+
+    metric_names: tuple[str, ...] = ("loss_rec", "loss_kl", "active", "post_std")
     num_classes = 0
     conditional = False
-    generator = "live"
-    has_latent = True
-    use_ema = False
+    generator: Source = "live"
 
     def __init__(self, preset: Preset, channels: int, device: torch.device, training: bool = True):
         self.preset, self.device = preset, device
+        self.caps = family(preset.model.family).caps
         self.latent_dim = preset.model.latent_dim
         self.beta, self.recon = preset.vae.beta, preset.vae.recon
-        self.G, self.enc = build_models_checked(preset, channels, device, training)
+        self.G, self.enc = build_checked(
+            lambda: networks(preset, channels), preset, device, training
+        )
         self.G.to(device)
         self.enc.to(device)
         g, d = preset.optim.g, preset.optim.d
@@ -42,6 +61,10 @@ class VAE:
                 dict(params=self.enc.parameters(), lr=d.lr, betas=d.betas, eps=d.eps),
             ]
         )
+
+    @property
+    def has_latent(self) -> bool:
+        return self.caps.latent
 
     def balanced_labels(self, n: int) -> None:
         return None
@@ -132,3 +155,9 @@ class VAE:
             raise CheckpointError(
                 f"{source}: its weights do not fit its preset's VAE ({detail})"
             ) from None
+
+
+if TYPE_CHECKING:  # mypy holds VAE to the interface and to the protocols its family declares
+
+    def _promises(m: VAE) -> tuple[Trainable, Reconstructing, Scoring]:
+        return m, m, m

@@ -16,7 +16,7 @@ SWEEP_FILE_LIMIT = 16 << 20  # sweep.csv and sweep.md: a row per run, far below 
 
 def run_figures(run: RunRecords, out: F.Output, frames: int) -> list[F.Figure]:
     figs = [F.losses(run, out), F.outputs(run, out), F.quality(run, out)]
-    if run.toy or run.family.name == "toy1d":
+    if run.toy or run.family.one_d:
         figs.append(F.toy_frames(run, out, frames))
     else:
         figs += [F.classes(run, out), F.timeline(run, out, run.image_size)]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from tui_gan.config import BCE_LIKE
 from tui_gan.engine import events as ev
 from tui_gan.errors import UsageError, one_line
 from tui_gan.families import Family
 from tui_gan.report import read
-from tui_gan.tui.runview import RunView
+from tui_gan.view.runview import RunView
 
 # A figure is ~800 px wide: a series pooled into 1,000-2,000 buckets of four points each
 # draws the same line as a million raw points, in a fraction of the memory and time.
 BUCKETS = 1000
 KEPT = 500  # evaluations, sample records and 1-D snapshots kept (a few per figure column)
-VALUES = tuple(f.name for f in fields(ev.StepMetrics) if f.name not in ("step", "epoch", "time"))
 E = TypeVar("E", bound=ev.Event)
 
 
@@ -136,7 +136,7 @@ class RunRecords:
     @property
     def probabilities(self) -> bool:
         """D's outputs are probabilities (0.5 = equilibrium): BCE GANs."""
-        return self.family.kind == "gan" and self.loss_kind in ("bce", "bce-saturating")
+        return self.family.adversarial and self.loss_kind in BCE_LIKE
 
     def series(self, key: str) -> tuple[list[float], list[float]]:
         """(steps, values) of one StepMetrics value to draw raw, where records have it."""
@@ -171,13 +171,11 @@ def read_run(path: Path) -> RunRecords:
     for e in read.events(path / "metrics.jsonl", within=path):
         if isinstance(e, ev.StepMetrics):
             run.step_records += 1
-            for key in VALUES:
-                value = getattr(e, key)
-                if value is not None:
-                    s = run.logged.get(key)
-                    if s is None:
-                        s = run.logged[key] = Series()
-                    s.add(e.step, value)
+            for key, value in e.items():
+                s = run.logged.get(key)
+                if s is None:
+                    s = run.logged[key] = Series()
+                s.add(e.step, value)
         elif isinstance(e, ev.Evaluated):
             evals.add(e)
         elif isinstance(e, ev.Samples):

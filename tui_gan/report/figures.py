@@ -104,7 +104,7 @@ def outputs(run: RunRecords, out: Output) -> Figure:
     if not run.step_records:
         return Figure("outputs", "no step records yet: nothing to plot")
     colours = ("tab:cyan", "tab:orange")
-    if fam.kind == "vae":  # two quantities on two scales: two panels
+    if fam.outputs_split:  # two quantities on two scales: two panels
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     else:
         fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -119,12 +119,10 @@ def outputs(run: RunRecords, out: Output) -> Figure:
         axes[0].set_ylim(0, 1)
         axes[0].legend(frameon=False)
     axes[0].set_title(f"{run.name}: {fam.outputs_title}")
-    what = {
-        "gan": "D's mean output on real data and on G's samples"
-        + (", with the 0.5 equilibrium" if run.probabilities else f" (raw {run.loss_kind} scores)"),
-        "ebm": "mean energy of real digits and of the chains' samples (low = data)",
-        "vae": "latent units in use and the mean posterior sigma (collapse: units fall to 0)",
-    }[fam.kind]
+    what = fam.outputs_about or " and ".join(s.label for s in fam.outputs)
+    if fam.adversarial:  # D's outputs: probabilities under a BCE loss, raw scores otherwise
+        raw = f" (raw {run.loss_kind} scores)"
+        what += ", with the 0.5 equilibrium" if run.probabilities else raw
     return Figure("outputs", f"{what}, against step.", out.save(fig, "outputs"))
 
 
@@ -159,7 +157,7 @@ def classes(run: RunRecords, out: Output) -> Figure:
     counted = [s for s in run.samples if s.class_counts]
     if not counted:
         return Figure("classes", "no class counts (a data set without labels, or a 1-D run)")
-    shares = np.array([np.asarray(s.class_counts) / max(1, sum(s.class_counts)) for s in counted])
+    shares = np.array([np.asarray(c) / max(1, sum(c)) for s in counted if (c := s.class_counts)])
     cond = [s for s in counted if s.cond_accuracy]
     fig, axes = plt.subplots(1, 2 if cond else 1, figsize=(10 if cond else 7, 3.4), squeeze=False)
     ax = axes[0][0]
@@ -173,7 +171,7 @@ def classes(run: RunRecords, out: Output) -> Figure:
     line = "Share of each class among the fresh samples at each sample step (even = 0.1 each)"
     if cond:
         b = axes[0][1]
-        b.plot([s.step for s in cond], [float(np.mean(s.cond_accuracy)) for s in cond], "o-")
+        b.plot([s.step for s in cond], [float(np.mean(s.cond_accuracy or [])) for s in cond], "o-")
         b.set(xlabel="step", ylabel="mean", ylim=(0, 1.02), title="conditional accuracy")
         b.grid(alpha=0.3)
         line += (

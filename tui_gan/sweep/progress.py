@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,37 @@ def score_cell(metric: str | None, value: float | None) -> str:
 def score_text(metric: str, value: float) -> str:
     """A run's score named by its metric, for a progress line: "FID 12.3", "W1 0.045"."""
     return f"{metric} {score_cell(metric, value)}"
+
+
+STALE_S = 1800  # a run on another host silent this long (not paused) is taken for dead
+
+
+def run_status(run_dir: Path) -> str:
+    """finished | live | resumable (a checkpoint to continue) | new (nothing to keep)."""
+    state = control.run_state(run_dir)
+    if state == "finished":
+        return "finished"
+    if state in LIVE_STATES and not _stale(run_dir, state):
+        return "live"
+    return "resumable" if (run_dir / "last.pt").is_file() else "new"
+
+
+def _stale(run_dir: Path, state: str) -> bool:
+    """A live state on another host (a Slurm node) cannot be checked by its lock: a job
+    killed with its node leaves it for ever. Silence says it: a running trainer appends a
+    record every log_every steps. A run on this host is judged by its lock instead."""
+    import socket
+
+    status = control.read_status(run_dir) or {}
+    if state == "paused" or status.get("host") in (None, socket.gethostname()):
+        return False
+    newest = 0.0
+    for name in ("metrics.jsonl", "status.json"):
+        try:
+            newest = max(newest, (run_dir / name).stat().st_mtime)
+        except OSError:
+            pass
+    return time.time() - newest > STALE_S
 
 
 def sweep_metric(meta: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from tui_gan.engine import events as ev
 from tui_gan.report import read
 from tui_gan.safewrite import UnsafePath, write_file
+from tui_gan.sweep.progress import run_status
 
 METRICS = ("fid", "precision", "recall", "coverage", "class_entropy", "classes_covered")
 TOY_METRICS = ("w1", "ks")
@@ -20,8 +21,6 @@ def final_row(run_dir: Path, within: Path | None = None) -> dict[str, Any]:
     """A run's state, steps, wall seconds and its last evaluation's numbers, from its records
     (metrics.jsonl streamed, reached from `within`, default the run, without following a link:
     a link or a FIFO in its place gives no numbers)."""
-    from tui_gan.sweep.runner import run_status
-
     row: dict[str, Any] = {"state": run_status(run_dir), "steps": None, "wall_s": None}
     last_eval: ev.Evaluated | None = None
     try:

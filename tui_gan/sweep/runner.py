@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine.control import RunLock, run_state
-from tui_gan.engine.state import LIVE_STATES
 from tui_gan.errors import TuiGanError, UsageError
+from tui_gan.launch import last_log_line, start_trainer
+from tui_gan.request import TrainArgs
 from tui_gan.safewrite import make_dirs, rename, write_file
-from tui_gan.sweep.progress import SWEEP_FILE
+from tui_gan.sweep import report as sweep_report
+from tui_gan.sweep.progress import SWEEP_FILE, run_status, score_of, score_text
 from tui_gan.sweep.progress import read_meta as read_sweep
 from tui_gan.sweep.spec import Run, SweepSpec
 
@@ -25,39 +27,6 @@ POLL_S = 1.0
 STOP_WAIT_S = 300  # Ctrl-C: how long the runs get to save their checkpoints
 LOCK_FILE = ".sweep.lock"  # held by the process driving the sweep
 ONLY_FINAL_EVAL = 10**9  # log.eval_every: no periodic eval, one at the run's end
-
-
-STALE_S = 1800  # a run on another host silent this long (not paused) is taken for dead
-
-
-def run_status(run_dir: Path) -> str:
-    """finished | live | resumable (a checkpoint to continue) | new (nothing to keep)."""
-    state = run_state(run_dir)
-    if state == "finished":
-        return "finished"
-    if state in LIVE_STATES and not _stale(run_dir, state):
-        return "live"
-    return "resumable" if (run_dir / "last.pt").is_file() else "new"
-
-
-def _stale(run_dir: Path, state: str) -> bool:
-    """A live state on another host (a Slurm node) cannot be checked by its lock: a job
-    killed with its node leaves it for ever. Silence says it: a running trainer appends a
-    record every log_every steps. A run on this host is judged by its lock instead."""
-    import socket
-
-    from tui_gan.engine.control import read_status
-
-    status = read_status(run_dir) or {}
-    if state == "paused" or status.get("host") in (None, socket.gethostname()):
-        return False
-    newest = 0.0
-    for name in ("metrics.jsonl", "status.json"):
-        try:
-            newest = max(newest, (run_dir / name).stat().st_mtime)
-        except OSError:
-            pass
-    return time.time() - newest > STALE_S
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -123,12 +92,12 @@ class Sweep:
             self.meta["sessions"][-1][1] = round(time.time(), 3)
         _write_json(self.dir / SWEEP_FILE, self.meta)
 
-    def train_argv(self, run: Run, status: str, device: str | None) -> tuple[list[str], str]:
-        """The `tui-gan train` arguments for a run whose status is resumable or new, and
-        whether it starts fresh or resumes."""
+    def train_request(self, run: Run, status: str, device: str | None) -> tuple[TrainArgs, str]:
+        """What to train for a run whose status is resumable or new, and whether it starts
+        fresh or resumes."""
         run_dir = self.run_dir(run)
         if status == "resumable":
-            return ["--resume", str(run_dir), *_device(device)], "resumed"
+            return TrainArgs(resume=str(run_dir), device=device), "resumed"
         if os.path.lexists(run_dir):
             # An attempt that ended before its first checkpoint (or a folder in the way):
             # moved aside, never deleted, so nothing a user may want is lost.
@@ -137,15 +106,15 @@ class Sweep:
             while os.path.lexists(attempts / f"{run.name}.{n}"):
                 n += 1
             rename(run_dir, attempts / f"{run.name}.{n}", within=self.dir)
-        argv = ["--out", str(self.dir), "--name", run.name]
-        if self.spec.preset:
-            argv += ["--preset", self.spec.preset]
-        for s in (*run.overrides, *self._final_eval(run)):
-            argv += ["--set", s]
-        steps = self.steps or self.spec.steps
-        if steps:
-            argv += ["--steps", str(steps)]
-        return argv + _device(device), "fresh"
+        args = TrainArgs(
+            preset=self.spec.preset,
+            steps=self.steps or self.spec.steps or None,
+            overrides=(*run.overrides, *self._final_eval(run)),
+            out=self.dir,
+            name=run.name,
+            device=device,
+        )
+        return args, "fresh"
 
     def _final_eval(self, run: Run) -> tuple[str, ...]:
         """A sweep is scored: a preset without periodic evals still evaluates at its end."""
@@ -153,10 +122,6 @@ class Sweep:
 
         preset = load_preset(self.spec.preset, run.overrides)
         return () if preset.log.eval_every else (f"log.eval_every={ONLY_FINAL_EVAL}",)
-
-
-def _device(device: str | None) -> list[str]:
-    return ["--device", device] if device else []
 
 
 def drive(
@@ -168,8 +133,6 @@ def drive(
 ) -> int:
     """Start, resume and watch the runs until none is left; 0 when all finished, 1 when some
     failed, 130 after Ctrl-C (the live runs save a checkpoint and stop first)."""
-    from tui_gan.sweep.report import write_reports
-
     runs = list(sweep.spec.runs)
     todo: list[Run] = []
     watched: list[Run] = []  # live in another process (an earlier sweep, a Slurm job)
@@ -210,11 +173,11 @@ def drive(
                 if status == "live":
                     watched.append(run)
                     continue
-                argv, how = sweep.train_argv(run, status, device)
+                args, how = sweep.train_request(run, status, device)
                 # The lowest place no live run holds: a run ending frees its GPU for the next.
                 slot = min(set(range(jobs)) - {r.slot for r in running})
                 try:
-                    handle = launcher.start(sweep.run_dir(run), argv, slot)
+                    handle = launcher.start(args, slot)
                 except TuiGanError as err:  # this run's folder (a planted log, a lost claim)
                     say(f"  {run.name}: failed: {err}")
                     failed += 1
@@ -225,7 +188,7 @@ def drive(
             for item in [r for r in running if not launcher.alive(r.handle)]:
                 running.remove(item)
                 ended(item.run)
-                write_reports(sweep)
+                sweep_report.write_reports(sweep)
                 sweep.save()
             for run in [r for r in watched if run_status(sweep.run_dir(r)) != "live"]:
                 watched.remove(run)
@@ -243,7 +206,7 @@ def drive(
         while any(launcher.alive(r.handle) for r in running) and time.monotonic() < deadline:
             time.sleep(0.2)
         try:
-            write_reports(sweep)
+            sweep_report.write_reports(sweep)
             sweep.save()
         except OSError:
             pass  # the error being raised says more
@@ -251,7 +214,7 @@ def drive(
             raise
         say(f"sweep stopped: {done}/{total} finished; the same command continues it")
         return 130
-    csv_path, md_path = write_reports(sweep)
+    csv_path, md_path = sweep_report.write_reports(sweep)
     sweep.save()
     more = f", {stopped} stopped (the same command resumes them)" if stopped else ""
     say(f"sweep {sweep.spec.name}: {done}/{total} finished, {failed} failed{more}; {md_path}")
@@ -261,22 +224,16 @@ def drive(
 def _report(sweep: Sweep, run: Run, say) -> str:
     """One line on a run that has ended: finished, stopped (asked to, a checkpoint to resume
     from: a `q` in its dashboard, say) or failed."""
-    from tui_gan.sweep.report import final_row
-
     run_dir = sweep.run_dir(run)
     status = run_status(run_dir)
     if status != "finished":
-        from tui_gan.launch import last_log_line
-
         state = run_state(run_dir)
         if status == "resumable" and state in ("stopped", "interrupted"):
             say(f"  {run.name}: {state} with a checkpoint; the same command resumes it")
             return "stopped"
         say(f"  {run.name}: {state}: {last_log_line(run_dir)}")
         return "failed"
-    from tui_gan.sweep.progress import score_of, score_text
-
-    row = final_row(run_dir)
+    row = sweep_report.final_row(run_dir)
     scored = score_of(row)  # FID, or a 1-D run's W1: named by what it is
     shown = f", {score_text(*scored)}" if scored else ""
     say(f"  {run.name}: finished in {row.get('wall_s') or 0:.0f}s{shown}")
@@ -305,12 +262,10 @@ class LocalLauncher:
             env["CUDA_VISIBLE_DEVICES"] = ids[slot % self.gpus]
         return env
 
-    def start(self, run_dir: Path, argv: list[str], slot: int):
-        from tui_gan.launch import start_trainer
-
+    def start(self, args: TrainArgs, slot: int):
         # Its own session: a dropped SSH connection (SIGHUP to this terminal's processes)
         # leaves it training; the sweep, run again, waits for it instead of restarting it.
-        return start_trainer(run_dir, argv, self.env(slot), start_new_session=True)
+        return start_trainer(args, self.env(slot), start_new_session=True)
 
     def alive(self, proc) -> bool:
         return proc.poll() is None

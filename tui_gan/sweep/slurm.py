@@ -9,24 +9,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui_gan.errors import UsageError
+from tui_gan.errors import TuiGanError, UsageError
+from tui_gan.launch import start_trainer
+from tui_gan.request import TrainArgs
 
 
-def train_job(argv: list[str], threads: int | None) -> int:
+def train_job(args: TrainArgs, threads: int | None) -> int:
     """What a job runs on its node: `tui-gan train ...`, its exit code the job's result."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    run_dir = Path(argv[argv.index("--resume") + 1]) if "--resume" in argv else None
-    if run_dir is None:
-        run_dir = Path(argv[argv.index("--out") + 1]) / argv[argv.index("--name") + 1]
-    from tui_gan.errors import TuiGanError
-    from tui_gan.launch import start_trainer
-
     # The node claims a new run's folder and appends to its train.log through the safe writer,
     # as a local launcher does.
     try:
-        proc = start_trainer(run_dir, argv, env, stdin=None)
+        proc = start_trainer(args, env, stdin=None)
     except TuiGanError as err:  # the run's folder is not ours to train in: one line, exit 2
         print(f"tui-gan: {err}", file=sys.stderr, flush=True)
         return err.exit_code
@@ -61,12 +57,12 @@ class SubmititLauncher:
             raise UsageError(f"--submitit: {first}") from None
         self.threads = threads
 
-    def start(self, run_dir: Path, argv: list[str], slot: int):
+    def start(self, args: TrainArgs, slot: int):
         try:
-            return self.executor.submit(train_job, argv, self.threads)
+            return self.executor.submit(train_job, args, self.threads)
         except Exception as err:  # noqa: BLE001 - sbatch refusing the job (a bad partition)
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-            raise UsageError(f"{run_dir.name}: the job was not submitted: {first}") from None
+            raise UsageError(f"{args.run_dir.name}: the job was not submitted: {first}") from None
 
     def alive(self, job) -> bool:
         return not job.done()

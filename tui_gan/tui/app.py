@@ -15,12 +15,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_gan.cli.options import TrainArgs
 from tui_gan.engine import control
 from tui_gan.engine.rundir import RunDir
 from tui_gan.engine.state import LIVE_STATES, STATES
 from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
+from tui_gan.request import TrainArgs
 from tui_gan.stopping import StopOutcome
 from tui_gan.tui.confirm import Confirm
 from tui_gan.tui.messages import (
@@ -34,7 +34,6 @@ from tui_gan.tui.messages import (
 )
 from tui_gan.tui.mode import Mode, line_filters, pick_mode
 from tui_gan.tui.resources import ResourceReader
-from tui_gan.tui.runview import RunView, display_path, observe
 from tui_gan.tui.watcher import RunWatcher, Targets
 from tui_gan.tui.widgets.charts import DiscPanel, LossPanel
 from tui_gan.tui.widgets.classes import ClassPanel
@@ -43,6 +42,7 @@ from tui_gan.tui.widgets.header import RunHeader
 from tui_gan.tui.widgets.quality import QualityPanel
 from tui_gan.tui.widgets.samples import SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
+from tui_gan.view.runview import RunView, display_path, observe
 
 if TYPE_CHECKING:
     from tui_gan.config import Preset

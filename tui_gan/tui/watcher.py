@@ -18,7 +18,7 @@ from textual.message import Message
 from tui_gan.engine import control
 from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.tui.messages import ProcessExited, RecordsArrived, ResourcesRead, Said, StateChanged
-from tui_gan.tui.runview import RunTail, observe
+from tui_gan.view.runview import RunTail, observe
 
 # Each wake-up of the dashboard takes a core from training for a moment, and on a 2-core
 # machine torch's threads wait for each other: the watcher looks often only while the run

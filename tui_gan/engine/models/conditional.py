@@ -50,6 +50,7 @@ class ProjectionDiscriminator(nn.Module):
         if isinstance(head, nn.Linear):
             width = head.in_features
         else:  # a conv head reading the whole map (kernel = the map's size): its input, flat
+            assert isinstance(head, nn.Conv2d), "a projection D needs a Linear or Conv2d head"
             width = head.in_channels * head.kernel_size[0] * head.kernel_size[1]
         self.num_classes = num_classes
         self.embed = nn.Embedding(num_classes, width)

@@ -1,6 +1,6 @@
 """The VAE's encoder: strided convs to the mean and log-variance of q(z|x).
 
-The decoder is not here: it is the data set's DCGAN generator itself (models/__init__.py),
+The decoder is not here: it is the data set's DCGAN generator itself (engine/vae.py builds it),
 so a trained decoder's weights load into a GAN's G as they are (model.init_g_from).
 """
 

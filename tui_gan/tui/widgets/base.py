@@ -6,7 +6,7 @@ from collections.abc import Hashable
 
 from textual.widget import Widget
 
-from tui_gan.tui.runview import RunView
+from tui_gan.view.runview import RunView
 
 
 class ViewPanel(Widget):

@@ -19,9 +19,9 @@ from tui_gan.render.spark import (
     stretch,
     tick_decimals,
 )
-from tui_gan.tui.history import History
 from tui_gan.tui.mode import mode_of
 from tui_gan.tui.widgets.base import ViewPanel
+from tui_gan.view.history import History
 
 SMOOTH_COLUMNS = 8  # the moving average spans an eighth of the chart: the trend, not noise
 # Labels come from families.py; ASCII mode spells out what is not ASCII.

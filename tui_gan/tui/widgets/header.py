@@ -10,7 +10,7 @@ from textual.widget import Widget
 from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.errors import one_line
 from tui_gan.tui.mode import mode_of
-from tui_gan.tui.runview import RunView
+from tui_gan.view.runview import RunView
 
 STATE_STYLE: dict[Observed, str] = {
     "running": "bold green",

@@ -21,9 +21,9 @@ from tui_gan.render.tiling import (
     trim_margin,
 )
 from tui_gan.tui.mode import mode_of
-from tui_gan.tui.runview import RunView
 from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.tui.widgets.cells import PLAIN, styled, to_ascii_strips, to_strips
+from tui_gan.view.runview import RunView
 
 LABEL = Style(bold=True)  # a noise-by-class grid's class names over its columns
 

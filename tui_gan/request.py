@@ -1,4 +1,6 @@
-"""The options `train` and `dash` share: typed, checked once, and turned back into argv."""
+"""The train request (`train`'s and `dash`'s options): checked once, turned into one argv."""
+
+# Below the CLI and the dashboard, which both make one, and the launchers that start it.
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrainArgs:
-    """What to train and where; a dashboard starts `tui-gan train` with `to_argv()`."""
+    """What to train and where (`train`'s and `dash`'s options); a process is started with
+    `to_argv()`, its one argument list (tui_gan.launch.start_trainer)."""
 
     preset: str | None = None  # a shipped name or a TOML path; None: the default preset
     steps: int | None = None
@@ -57,11 +60,11 @@ class TrainArgs:
         if self.resume:
             argv += ["--resume", self.resume]
         else:
-            if self.preset:
-                argv += ["--preset", self.preset]
             argv += ["--out", str(self.out)]
             if self.name:
                 argv += ["--name", self.name]
+            if self.preset:
+                argv += ["--preset", self.preset]
         for override in self.overrides:
             argv += ["--set", override]
         for flag, value in (

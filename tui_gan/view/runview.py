@@ -1,4 +1,4 @@
-"""What the dashboard knows about a run, rebuilt from its directory (no textual, no torch)."""
+"""What the viewers know about a run, rebuilt from its directory (no textual, no torch)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tui_gan.engine.safeio import MAX_STEP, open_regular, read_bytes
 from tui_gan.engine.state import LIVE_STATES, Observed, RunState
 from tui_gan.errors import one_line
 from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
-from tui_gan.tui.history import History
+from tui_gan.view.history import History
 
 if TYPE_CHECKING:
     from tui_gan.config import Preset
@@ -202,7 +202,7 @@ class RunView:
 
     @property
     def is_toy(self) -> bool:
-        return self.family == "toy1d"
+        return self.kind.one_d
 
     @property
     def conditional(self) -> bool:
@@ -213,7 +213,7 @@ class RunView:
     def probabilities(self) -> bool:
         """BCE presets report D outputs as probabilities (0.5 is equilibrium); the other
         losses (lsgan, hinge, wgan-gp) report D's raw scores."""
-        return self.kind.kind == "gan" and self.loss_kind in ("bce", "bce-saturating")
+        return self.kind.adversarial and self.loss_kind in ("bce", "bce-saturating")
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.

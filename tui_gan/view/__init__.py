@@ -1,0 +1,1 @@
+"""A run as its viewers see it, rebuilt from its directory: shared by the dashboard and the CLI."""
