@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui_gan.config import BCE_LIKE
 from tui_gan.engine import family as interface
 from tui_gan.engine.family import Trainable
 from tui_gan.families import Family, family
 
-RATIO_LOSSES = ("bce", "bce-saturating", "lsgan")  # where loss_g / loss_d says who is ahead
+RATIO_LOSSES = (*BCE_LIKE, "lsgan")  # where loss_g / loss_d says who is ahead
 
 
 def trains_distributed(fam: Family) -> bool:

@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-PROBABILITY_KINDS = ("bce", "bce-saturating")  # D's output reads as P(real) only for these
+from tui_gan.config import BCE_LIKE
+
+PROBABILITY_KINDS = BCE_LIKE  # D's output reads as P(real) only for these
 
 
 @dataclass(frozen=True)

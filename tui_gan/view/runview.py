@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_gan.config import BCE_LIKE
 from tui_gan.engine import events as ev
 from tui_gan.engine.control import read_status, run_state
 from tui_gan.engine.safeio import MAX_STEP, open_regular, read_bytes
@@ -213,7 +214,7 @@ class RunView:
     def probabilities(self) -> bool:
         """BCE presets report D outputs as probabilities (0.5 is equilibrium); the other
         losses (lsgan, hinge, wgan-gp) report D's raw scores."""
-        return self.kind.adversarial and self.loss_kind in ("bce", "bce-saturating")
+        return self.kind.adversarial and self.loss_kind in BCE_LIKE
 
     def note(self, text: str) -> None:
         # Stamped with the step, not the clock: attach to a finished run reads the same.
