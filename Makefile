@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check tui_gan tests tools benchmarks
 	$(BIN)/ruff format --check tui_gan tests tools benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy  # the files [tool.mypy] in pyproject.toml names
 
 check: lint test
 

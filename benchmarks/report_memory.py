@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.rundir import RunDir
+from tui_gan.rundir.folder import RunDir
 
 PRESET = """name = "mnist-mlp"
 

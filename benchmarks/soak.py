@@ -70,7 +70,11 @@ def main() -> None:
     try:
         wait_for(lambda: (run_dir / "metrics.jsonl").exists(), 300, "the run's first records")
         # A tmux server already running does not pass this process's environment on.
-        attach = f"env XDG_STATE_HOME={root / 'state'} {sys.executable} -m tui_gan attach {run_dir}"
+        pythonpath = f"PYTHONPATH={os.environ['PYTHONPATH']} " if "PYTHONPATH" in os.environ else ""
+        attach = (
+            f"env XDG_STATE_HOME={root / 'state'} {pythonpath}"
+            f"{sys.executable} -m tui_gan attach {run_dir}"
+        )
         tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", attach)
         tmux("set-option", "-t", session, "remain-on-exit", "on")
         time.sleep(3)

@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-from tui_gan.engine.control import Controls, RemoteControl, RunLock, write_status
+from tui_gan.engine.control import Controls
+from tui_gan.rundir.control import RemoteControl
+from tui_gan.rundir.lock import RunLock
+from tui_gan.rundir.status import write_status
 
 
 def main(run_dir: Path) -> None:

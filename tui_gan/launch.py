@@ -12,13 +12,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui_gan.engine import control
 from tui_gan.engine.events import Failed, Notice, RunStarted, parse_line
-from tui_gan.engine.rundir import CLAIM, CLAIM_ENV, TORCHRUN_LOG, TRAIN_LOG, RunDir, claim, unclaim
-from tui_gan.engine.safeio import open_regular, read_bytes
 from tui_gan.errors import TuiGanError, UsageError, as_user_error, one_line
 from tui_gan.request import TrainArgs
-from tui_gan.safewrite import is_tmp, open_append, remove
+from tui_gan.rundir.claim import CLAIM_ENV, claim, unclaim
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.lock import lock_held
+from tui_gan.rundir.names import (
+    CLAIM,
+    CONTROL,
+    LAST,
+    LOCK,
+    PRESET,
+    SAMPLES,
+    STATUS,
+    SWEEP,
+    TORCHRUN_LOG,
+    TRAIN_LOG,
+)
+from tui_gan.rundir.read import open_regular, read_bytes
+from tui_gan.rundir.warmstart import LATEST
+from tui_gan.rundir.write import is_tmp, open_append, remove
 
 if TYPE_CHECKING:
     from tui_gan.config import Preset
@@ -117,9 +131,9 @@ FAILED_START_FILES = frozenset(
         _RUN.metrics_path.name,
         _RUN.preset_path.name,
         _RUN.format_path.name,
-        control.STATUS,
-        control.CONTROL,
-        control.LOCK,
+        STATUS,
+        CONTROL,
+        LOCK,
     }
 )
 # Records such a start leaves: started, its notices, and why it failed. A step, a grid or a
@@ -140,7 +154,7 @@ def discard_failed_start(run_dir: Path) -> str:
         return f"{shown} is gone already: nothing to remove"
     if os.path.islink(run_dir) or not run_dir.is_dir():
         return f"kept {shown}: not a folder this start made"
-    if control.lock_held(run_dir):
+    if lock_held(run_dir):
         return f"kept {shown}: its training process is still running"
     try:
         names = set(os.listdir(run_dir))
@@ -151,14 +165,14 @@ def discard_failed_start(run_dir: Path) -> str:
         listed = ", ".join(one_line(n) for n in others[:3]) + (" ..." if len(others) > 3 else "")
         return f"kept {shown}: it holds more than a failed start wrote ({listed})"
     # The claim last: while any of it is there, no other launcher takes the folder.
-    for name in sorted(names - {"samples", CLAIM}) + [CLAIM]:
+    for name in sorted(names - {SAMPLES, CLAIM}) + [CLAIM]:
         try:
             remove(run_dir / name, within=run_dir)
         except (OSError, UsageError) as err:
             return f"kept {shown}: cannot remove {one_line(name)} ({one_line(err)})"
     try:
-        if "samples" in names:
-            os.rmdir(run_dir / "samples")  # only when empty, as checked
+        if SAMPLES in names:
+            os.rmdir(run_dir / SAMPLES)  # only when empty, as checked
         os.rmdir(run_dir)
     except OSError:
         return f"kept {shown}: emptied of the failed start's files, but not empty"
@@ -169,7 +183,7 @@ def _failed_start_file(run_dir: Path, name: str) -> bool:
     """Whether `name` in the folder is one a failed start writes, with what it may hold."""
     path = run_dir / name
     st = os.lstat(path)
-    if name == "samples":  # the grids' folder, made before the first step: empty
+    if name == SAMPLES:  # the grids' folder, made before the first step: empty
         return stat.S_ISDIR(st.st_mode) and not os.listdir(path)
     if not stat.S_ISREG(st.st_mode):
         return False  # a link or a folder under a file's name: not ours to remove
@@ -286,9 +300,6 @@ def _faces(root: str) -> Readiness:
     return Readiness("no", f"faces: no images (.png/.jpg/...) under {folder}; fix data.root")
 
 
-LATEST = "latest:"  # engine/trainer.py's LATEST: init_g_from = "latest:PRESET"
-
-
 def _init_g(target: str, out: Path | None) -> Readiness:
     """model.init_g_from: the run (or checkpoint) G starts from must be there."""
     if not target:
@@ -309,17 +320,17 @@ def _init_g(target: str, out: Path | None) -> Readiness:
 
 def _has_run_of(out: Path, preset_name: str) -> bool:
     """Whether a run of `preset_name` with a last.pt is under out (or beside a sweep's
-    folder), as engine/trainer.py's latest_run looks for one."""
+    folder), as rundir.warmstart.latest_run looks for one."""
     import tomllib
 
-    roots = [out, out.parent] if (out / "sweep.json").is_file() else [out]
+    roots = [out, out.parent] if (out / SWEEP).is_file() else [out]
     for root in roots:
         try:
-            folders = [d for d in root.iterdir() if (d / "last.pt").is_file()]
+            folders = [d for d in root.iterdir() if (d / LAST).is_file()]
         except OSError:
             continue
         for d in folders:
-            raw = read_bytes(d / "preset.toml", follow=False)
+            raw = read_bytes(d / PRESET, follow=False)
             try:
                 if raw is not None and tomllib.loads(raw.decode()).get("name") == preset_name:
                     return True

@@ -109,7 +109,7 @@ class TrainArgs:
 
 def new_run_dir(out: Path, preset_name: str, name: str | None) -> Path:
     """OUT/NAME, or OUT/<preset>-<time> with a suffix when two runs start in one second."""
-    from tui_gan.engine.rundir import default_run_name
+    from tui_gan.rundir.folder import default_run_name
 
     if name is not None:
         return Path(out) / name
@@ -125,9 +125,9 @@ def check_free(run_dir: Path) -> None:
     run, a finished one's checkpoints, or another tool's files (the trainer claims it)."""
     import os
 
-    from tui_gan.engine.control import run_state
-    from tui_gan.engine.rundir import CLAIM_ENV, is_free
-    from tui_gan.engine.state import LIVE_STATES
+    from tui_gan.rundir.claim import CLAIM_ENV, is_free
+    from tui_gan.rundir.state import LIVE_STATES
+    from tui_gan.rundir.status import run_state
 
     if run_state(run_dir) in LIVE_STATES:
         raise UsageError(f"{run_dir} is still training; stop it first: tui-gan stop {run_dir}")

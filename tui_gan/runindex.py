@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_gan.errors import UsageError
-from tui_gan.safewrite import open_append_file, write_file
+from tui_gan.rundir.write import open_append_file, write_file
 
 STATE_ENV = "XDG_STATE_HOME"
 INDEX = "runs.json"

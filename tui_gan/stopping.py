@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_gan.engine import control
-from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.state import LIVE_STATES
 from tui_gan.errors import TuiGanError, one_line
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.state import LIVE_STATES
+from tui_gan.rundir.status import read_status, run_state
 
 SAVED_STATES = ("stopped", "finished")  # the ends at which the trainer has saved a checkpoint
 
@@ -49,25 +49,26 @@ def stop_outcome(run_dir: Path) -> StopOutcome:
     ok only when it reached stopped or finished and its last.pt loads, at the step it ended
     at; otherwise what happened, and the checkpoint left to resume from, if any."""
     run_dir = Path(run_dir)
-    status = control.read_status(run_dir) or {}
-    state = control.run_state(run_dir, status or None)
-    at = status.get("step", "?")
+    status = read_status(run_dir)
+    state = run_state(run_dir, status)
+    step_now = status.step if status is not None else None
+    at = "?" if step_now is None else step_now
     if state in LIVE_STATES:
         return StopOutcome(False, one_line(f"{run_dir}: still {state}; it stops at its next step"))
     run = RunDir(run_dir)
     if state in SAVED_STATES:
         step, why = _load_step(run.last)
-        if step is not None and step == status.get("step", step):
+        if step is not None and step_now in (None, step):
             return StopOutcome(
                 True, one_line(f"{run_dir}: {state} at step {at}, checkpoint {run.last}")
             )
         if step is not None:
             why = f"{run.last} holds step {step}"
         return StopOutcome(False, one_line(f"{run_dir}: {state} at step {at}, but {why}"))
-    if state == "failed" and status.get("state") in LIVE_STATES:
+    if state == "failed" and status is not None and status.state in LIVE_STATES:
         what = "the trainer died before it stopped (killed, or its machine went down)"
     elif state == "failed":
-        what = f"the run failed: {status.get('error') or 'see its train.log'}"
+        what = f"the run failed: {(status and status.error) or 'see its train.log'}"
     elif state == "interrupted":
         what = f"the run was interrupted at step {at} (a signal, not the stop request)"
     else:  # no status.json, or a broken one

@@ -12,8 +12,8 @@ import pytest
 from tui_gan.config import Preset, validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.families import Family
 
 STEPS = 4  # a checkpoint at 2 and at 4: 2 + 2 through a checkpoint against 4 straight

@@ -16,10 +16,11 @@ import torch
 
 from tests.conftest import REPO, run_cli
 from tests.e2e.test_cli_hardening import TOY, one_line
-from tui_gan.engine.rundir import CLAIM, CLAIM_ENV
 from tui_gan.errors import UsageError
 from tui_gan.launch import spawn_train
 from tui_gan.request import TrainArgs
+from tui_gan.rundir.claim import CLAIM_ENV
+from tui_gan.rundir.names import CLAIM
 
 pytestmark = pytest.mark.e2e
 

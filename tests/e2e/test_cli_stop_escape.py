@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from tests.conftest import REPO, run_cli
 from tests.tui.fakerun import make_run
 from tui_gan.cli.app import app
-from tui_gan.engine import control
+from tui_gan.rundir.names import CONTROL
+from tui_gan.rundir.status import read_status, run_state
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +42,7 @@ def wait_for(ok, timeout: float, what: str) -> None:
 
 def _stop_requested(run: Path) -> bool:
     try:
-        return json.loads((run / control.CONTROL).read_text()).get("stop") is True
+        return json.loads((run / CONTROL).read_text()).get("stop") is True
     except (OSError, ValueError):
         return False
 
@@ -57,7 +58,7 @@ def test_stop_says_the_trainer_died_and_exits_1(tmp_path: Path):
     )
     stop = None
     try:
-        wait_for(lambda: control.run_state(run) == "running", 120, "the run to start")
+        wait_for(lambda: run_state(run) == "running", 120, "the run to start")
         # The window made deterministic: the trainer is frozen before it can act on the
         # request, and killed once the request is on disk, so it never saves.
         os.kill(trainer.pid, signal.SIGSTOP)
@@ -95,13 +96,13 @@ def test_a_stop_that_ends_with_a_checkpoint_exits_0(tmp_path: Path):
         start_new_session=True,
     )
     try:
-        wait_for(lambda: control.run_state(run) == "running", 120, "the run to start")
+        wait_for(lambda: run_state(run) == "running", 120, "the run to start")
         res = run_cli("stop", str(run), "--timeout", "120", timeout=150)
     finally:
         trainer.kill()
         trainer.wait()
     assert res.returncode == 0, res.stderr
-    step = control.read_status(run)["step"]
+    step = read_status(run).step
     assert res.stdout.strip() == f"{run}: stopped at step {step}, checkpoint {run / 'last.pt'}"
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
-from tui_gan.engine import control
+from tui_gan.rundir.lock import verified_pid
+from tui_gan.rundir.status import read_status, run_state
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,7 +52,7 @@ def session(tmp_path: Path):
     yield name
     tmux("kill-session", "-t", name)
     for status_file in tmp_path.glob("*/status.json"):  # never leave a run behind
-        pid = control.verified_pid(status_file.parent, control.read_status(status_file.parent))
+        pid = verified_pid(status_file.parent, read_status(status_file.parent))
         if pid is not None:
             os.kill(pid, 9)
 
@@ -123,13 +124,13 @@ def test_dashboard_survives_a_killed_terminal_and_stop_ends_the_run(tmp_path: Pa
     wait_for(dash_gone, 20, "the dashboard process to exit with its terminal")
     before = logged_step(run)
     wait_for(lambda: logged_step(run) > before + 50, 60, "steps after the terminal closed")
-    assert control.run_state(run) == "running"
+    assert run_state(run) == "running"
 
     res = run_cli("stop", str(run))
     assert res.returncode == 0, res.stderr
     assert "stopped at step" in res.stdout
-    status = control.read_status(run)
-    assert status["state"] == "stopped"
+    status = read_status(run)
+    assert status.state == "stopped"
     listed = run_cli("runs", "--out", str(tmp_path))
     assert run.name in listed.stdout and "stopped" in listed.stdout
 

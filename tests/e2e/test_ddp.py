@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import REPO, run_cli
 from tui_gan.engine.checkpoint import load_run_checkpoint
-from tui_gan.engine.control import read_status, request
+from tui_gan.rundir.control import request
+from tui_gan.rundir.status import read_status
 
 # toy1d-sine: a G and D without BatchNorm, so 2 x 32 is exactly 1 x 64 up to float sums.
 TOY = ("--preset", "toy1d-sine", "--device", "cpu", "--set", "train.batch_size=64",
@@ -67,11 +68,11 @@ def start(tmp_path: Path, name: str) -> subprocess.Popen:
 def wait_running(run: Path, proc: subprocess.Popen, seconds: float = 60) -> dict:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        status = read_status(run) or {}
+        status = read_status(run)
         metrics = run / "metrics.jsonl"
         # status.json changes with the state; the records show the steps going by.
         stepping = metrics.is_file() and '"type": "step"' in metrics.read_text()
-        if status.get("state") == "running" and stepping:
+        if status is not None and status.state == "running" and stepping:
             return status
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
@@ -86,10 +87,10 @@ def test_pause_and_stop_reach_every_rank_and_the_run_resumes(tmp_path: Path):
         # Pause first: every rank holds (rank 0's records stop), then stop while paused.
         assert request(run, pause=True)
         for _ in range(300):
-            if (read_status(run) or {}).get("state") == "paused":
+            if getattr(read_status(run), "state", None) == "paused":
                 break
             time.sleep(0.1)
-        assert read_status(run)["state"] == "paused"
+        assert read_status(run).state == "paused"
         held = (run / "metrics.jsonl").read_text()
         time.sleep(1.0)
         assert (run / "metrics.jsonl").read_text() == held and proc.poll() is None
@@ -99,12 +100,12 @@ def test_pause_and_stop_reach_every_rank_and_the_run_resumes(tmp_path: Path):
     finally:
         proc.kill()
     status = read_status(run)
-    assert status["state"] == "stopped"
-    assert load_run_checkpoint(run / "last.pt")["step"] == status["step"]
-    more = run_cli("train", "--resume", str(run), "--steps", str(status["step"] + 16),
+    assert status.state == "stopped"
+    assert load_run_checkpoint(run / "last.pt")["step"] == status.step
+    more = run_cli("train", "--resume", str(run), "--steps", str(status.step + 16),
                    "--gpus", "2", "--device", "cpu")  # fmt: skip
     assert more.returncode == 0, more.stderr
-    assert read_status(run)["state"] == "finished"
+    assert read_status(run).state == "finished"
 
 
 def test_a_rank_that_dies_ends_the_run_in_one_line_and_last_pt_survives(tmp_path: Path):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tui_gan.cli.app import app
 from tui_gan.engine import checkpoint as ck
 from tui_gan.engine import events as ev
-from tui_gan.engine.rundir import RunDir
+from tui_gan.rundir.folder import RunDir
 
 DATA = Path(__file__).parent.parent / "data"
 OLD_RUNS = [("format1", "toy-v1", 120), ("format1", "mnist-v1", 40)]

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from tests.tui.fakerun import settle
 from tui_gan.cli.app import app
 from tui_gan.engine import events as ev
-from tui_gan.engine.rundir import RunDir
 from tui_gan.render.tiling import load_tiles
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.names import RUN_FORMAT
 from tui_gan.tui.app import Dashboard
 from tui_gan.view.runview import RunView
 
@@ -87,7 +88,7 @@ def test_resume_an_old_run_upgrades_its_format(out: Path):
     result = invoke("train", "--resume", str(out / "toy-v1"), "--steps", "160")
     assert result.exit_code == 0, result.output
     rd = RunDir(out / "toy-v1")
-    assert rd.read_format() == ev.RUN_FORMAT
+    assert rd.read_format() == RUN_FORMAT
     events = list(ev.iter_events(rd.metrics_path))
     assert [e.step for e in events if isinstance(e, ev.RunStarted)] == [0, 120]
     assert events[-1] == ev.Finished(
@@ -100,7 +101,7 @@ def test_resume_an_old_run_upgrades_its_format(out: Path):
 
 
 def test_a_newer_format_is_said_in_one_line(out: Path):
-    (out / "toy-v1" / "run.json").write_text(json.dumps({"format": ev.RUN_FORMAT + 1}))
+    (out / "toy-v1" / "run.json").write_text(json.dumps({"format": RUN_FORMAT + 1}))
     result = invoke("runs", "--out", str(out))
     assert result.exit_code == 0
     notes = [ln for ln in result.stderr.splitlines() if "newer tui-gan" in ln]

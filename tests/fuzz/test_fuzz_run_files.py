@@ -17,17 +17,12 @@ from typer.testing import CliRunner
 
 from tui_gan.cli.app import app
 from tui_gan.cli.runs import list_runs
-from tui_gan.engine.control import (
-    CONTROL,
-    STATUS,
-    Controls,
-    RemoteControl,
-    parse_control,
-    read_status,
-    run_state,
-)
+from tui_gan.engine.control import Controls
 from tui_gan.engine.events import REGISTRY, iter_events, parse_line, parse_record, to_line
-from tui_gan.engine.state import STATES as RUN_STATES
+from tui_gan.rundir.control import RemoteControl, parse_control
+from tui_gan.rundir.names import CONTROL, STATUS
+from tui_gan.rundir.state import STATES as RUN_STATES
+from tui_gan.rundir.status import read_status, run_state
 from tui_gan.view.runview import RunTail, RunView
 
 STATES = {*RUN_STATES, "unknown", "unreadable"}
@@ -126,7 +121,7 @@ def test_any_status_reads_as_a_known_state(tmp_path_factory, value):
     data = value if isinstance(value, bytes) else json.dumps(value).encode()
     (run / STATUS).write_bytes(data)
     status = read_status(run)
-    assert status is None or status["state"] in STATES
+    assert status is None or status.state in STATES
     assert run_state(run) in STATES
     rows = list_runs(run.parent)
     (row,) = [r for r in rows if r["name"] == run.name]

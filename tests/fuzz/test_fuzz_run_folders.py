@@ -17,12 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tui_gan import safewrite as sw
 from tui_gan.cli.app import app
-from tui_gan.engine.control import write_status
+from tui_gan.engine import records
 from tui_gan.engine.events import Notice
-from tui_gan.engine.rundir import RunDir
 from tui_gan.errors import TuiGanError
+from tui_gan.rundir import write as sw
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.status import write_status
 
 ENTRIES = ("metrics.jsonl", "status.json", "control.json", "train.log", "preset.toml",
            "run.json", "last.pt", "samples", "report", "samples/step-0000001.png",
@@ -78,8 +79,8 @@ def test_writes_stay_inside_whatever_the_folder_holds(name: str, layout: dict[st
             rd.create,
             lambda: write_status(run, "running", step=1),
             lambda: rd.write_preset("name = 'x'\n"),
-            lambda: rd.log(Notice(step=1, message="hello")),
-            lambda: rd.truncate_after(0),
+            lambda: records.log(rd, Notice(step=1, message="hello")),
+            lambda: records.truncate_after(rd, 0),
             lambda: sw.write_file(run / "report" / "report.md", "# r\n", within=run),
             lambda: os.close(sw.open_append(run / "train.log", within=run)),
             rd.remove_orphans,

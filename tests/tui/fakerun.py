@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
 from tui_gan.engine import events as ev
+from tui_gan.engine import records
 from tui_gan.engine.data import EMBEDDED_DIR
 from tui_gan.engine.metrics import normalised_entropy
-from tui_gan.engine.rundir import RunDir
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.status import Status, save_status
 
 PRESET = """name = "mnist-mlp"
 description = "test"
@@ -181,21 +182,12 @@ def make_run(
     if state != "running":
         events.append(ev.Finished(step=steps, state=state, time=10.0, img_per_s=2560.0))
     for event in events:
-        rd.log(event)
+        records.log(rd, event)
     rd.close()
-    (run / "status.json").write_text(
-        json.dumps(
-            {
-                "state": state,
-                "pid": 0,
-                "host": "test",
-                "preset": "mnist-mlp",
-                "step": steps,
-                "total_steps": 1000,
-                "updated": 0,
-            }
-        )
+    status = Status(
+        state=state, pid=0, host="test", preset="mnist-mlp", step=steps, total_steps=1000, updated=0
     )
+    save_status(run, status)
     return run
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from tests.tui.fakerun import make_run, settle
 from tests.tui.test_modes_pilot import screen_text
-from tui_gan.engine.safeio import open_grid
 from tui_gan.render import plot1d
+from tui_gan.rundir.read import open_grid
 from tui_gan.tui.app import Dashboard
 
 

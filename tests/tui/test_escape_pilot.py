@@ -15,8 +15,8 @@ from textual.geometry import Region
 
 from tests.conftest import start_fake_trainer
 from tests.tui.fakerun import make_run, settle
-from tui_gan.engine import control
-from tui_gan.engine.safeio import MAX_STEP
+from tui_gan.rundir.names import CONTROL
+from tui_gan.rundir.read import MAX_STEP
 from tui_gan.stopping import stop_outcome
 from tui_gan.tui.app import Dashboard
 from tui_gan.tui.sweepview import SweepApp
@@ -113,7 +113,7 @@ async def test_stopping_says_the_trainer_died_as_stop_does(tmp_path: Path):
             os.kill(trainer.pid, signal.SIGSTOP)  # it cannot act on the request before...
             await pilot.press("x", "y")  # stop the attached run, confirmed
             deadline = time.monotonic() + 10
-            while not json.loads((run / control.CONTROL).read_text()).get("stop"):
+            while not json.loads((run / CONTROL).read_text()).get("stop"):
                 assert time.monotonic() < deadline, "q sent no stop request"
                 await pilot.pause(0.05)
             os.kill(trainer.pid, signal.SIGKILL)  # ... it dies, saving nothing

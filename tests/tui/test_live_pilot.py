@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_gan.engine import control
 from tui_gan.request import TrainArgs
+from tui_gan.rundir.lock import verified_pid
+from tui_gan.rundir.status import read_status, run_state
 from tui_gan.tui.app import Dashboard
 
 TOY = ("--set", "log.log_every=10")  # toy1d-sine: no classifier, starts in seconds
@@ -38,7 +39,7 @@ def out(tmp_path: Path, mnist_classifiers: Path) -> Path:
     yield tmp_path
     # A failed test must not leave a ten-million-step run training in the background.
     for status_file in tmp_path.glob("*/status.json"):
-        pid = control.verified_pid(status_file.parent, control.read_status(status_file.parent))
+        pid = verified_pid(status_file.parent, read_status(status_file.parent))
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
 
@@ -67,7 +68,7 @@ async def test_s_space_f_and_q(out: Path):
         await pilot.press("space")  # space stops the step count
         await pilot.pause(0.05)
         assert "paused" in str(app.query_one("#header").render())  # shown at once
-        await wait_until(pilot, lambda: control.run_state(run) == "paused", what="paused")
+        await wait_until(pilot, lambda: run_state(run) == "paused", what="paused")
         frozen = steps_logged(run)
         await pilot.pause(1.5)
         assert steps_logged(run) == frozen
@@ -78,11 +79,11 @@ async def test_s_space_f_and_q(out: Path):
 
         await pilot.press("q", "s")  # a run started here: q asks, s saves and stops it
         await wait_until(pilot, lambda: not app.is_running, what="exit")
-    status = control.read_status(run)
-    assert status["state"] == "stopped"
+    status = read_status(run)
+    assert status.state == "stopped"
     from tui_gan.engine.checkpoint import load_checkpoint
 
-    assert load_checkpoint(run / "last.pt")["step"] == status["step"]
+    assert load_checkpoint(run / "last.pt")["step"] == status.step
 
 
 async def test_p_starts_the_other_preset_in_a_new_run_dir(out: Path):
@@ -97,7 +98,7 @@ async def test_p_starts_the_other_preset_in_a_new_run_dir(out: Path):
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.run_dir != first, timeout=120, what="switch")
         assert app.run_dir.parent == first.parent and app.run_dir.name.startswith("mnist-lsgan-")
-        await wait_until(pilot, lambda: control.run_state(first) == "stopped", what="old stop")
+        await wait_until(pilot, lambda: run_state(first) == "stopped", what="old stop")
         assert (first / "last.pt").is_file()
         await wait_until(pilot, lambda: app.view.step > 0, what="new run steps")
         await pilot.press("q", "s")  # stop the run this dashboard started, and quit
@@ -133,7 +134,7 @@ async def test_a_bad_choice_in_the_picker_leaves_the_run_untouched(out: Path, tm
             assert why in screen_text(app)
             await pilot.press("escape")
             await pilot.pause(0.2)
-        assert app.run_dir == first and control.run_state(first) == "running"
+        assert app.run_dir == first and run_state(first) == "running"
         assert not app.starting and len(list(out.glob("*/status.json"))) == 1  # nothing started
         await pilot.press("q", "s")  # stop the run this dashboard started, and quit
         await wait_until(pilot, lambda: not app.is_running, what="exit")

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import start_fake_trainer
 from tests.tui.fakerun import make_run, settle
 from tests.tui.test_escape_pilot import capture_exit, printed
-from tui_gan.engine import control
+from tui_gan.rundir.names import CONTROL
+from tui_gan.rundir.status import run_state
 from tui_gan.tui.app import Dashboard
 from tui_gan.tui.confirm import Confirm
 
@@ -30,7 +31,7 @@ def live_run(tmp_path: Path):
 
 def stop_asked(run: Path) -> bool:
     try:
-        return bool(json.loads((run / control.CONTROL).read_text()).get("stop"))
+        return bool(json.loads((run / CONTROL).read_text()).get("stop"))
     except (OSError, ValueError):
         return False
 
@@ -46,7 +47,7 @@ async def test_q_in_attach_detaches_and_the_run_goes_on(live_run):
     assert not app.is_running and app.return_code in (None, 0)
     assert "detached; the run goes on" in printed(said[0])
     assert not stop_asked(run) and trainer.poll() is None
-    assert control.run_state(run) in ("running", "paused")
+    assert run_state(run) in ("running", "paused")
 
 
 async def test_x_asks_before_it_stops_and_esc_keeps_the_run(live_run):

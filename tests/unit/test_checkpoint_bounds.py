@@ -31,11 +31,11 @@ import tui_gan.engine.checkpoint as ck
 from tests.conftest import REPO, checkpoint_entry
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.control import read_status
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.safeio import MAX_ELAPSED, MAX_STEP
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import CheckpointError, PresetError
+from tui_gan.rundir.read import MAX_ELAPSED, MAX_STEP
+from tui_gan.rundir.status import read_status
 
 GIB = 1 << 30
 STORED, DEFLATED = zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
@@ -416,7 +416,7 @@ def test_a_failure_before_the_first_step_ends_as_failed(toy_run: RunSpec):
     spec = RunSpec(toy_run.preset, toy_run.run_dir, last, resume_state=state)
     events = list(run(spec))
     assert isinstance(events[-1], ev.Failed)
-    assert read_status(spec.run_dir)["state"] == "failed"
+    assert read_status(spec.run_dir).state == "failed"
     last_line = (spec.run_dir / "metrics.jsonl").read_bytes().splitlines()[-1]
     assert ev.parse_line(last_line) == events[-1]
 
@@ -434,7 +434,7 @@ def test_epochs_past_the_step_bound_fail_in_one_line(toy_spec: RunSpec):
         assert not isinstance(failed, ev.RunStarted), "a run of 10**14 steps began"
     assert isinstance(failed, ev.Failed) and failed.exit_code == 2
     assert f"more than a run can count ({MAX_STEP})" in failed.error
-    assert read_status(toy_spec.run_dir)["state"] == "failed"
+    assert read_status(toy_spec.run_dir).state == "failed"
 
 
 # --- NaN weights ------------------------------------------------------------------------------

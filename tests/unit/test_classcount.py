@@ -14,8 +14,8 @@ from tui_gan.engine import classcount
 from tui_gan.engine import classifier as clf
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 
 
 def digits_spec(run_dir: Path, classifiers: Path) -> RunSpec:

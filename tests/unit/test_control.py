@@ -7,6 +7,7 @@ control.json sent to a live run. None may signal anything but the run's own trai
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -19,22 +20,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import start_fake_trainer
-from tui_gan.engine import control
-from tui_gan.engine.control import (
-    CONTROL,
-    LOCK,
-    STATUS,
-    WAKE,
-    Controls,
-    RemoteControl,
-    RunLock,
-    lock_held,
-    read_status,
-    request,
-    run_state,
-    verified_pid,
-    write_status,
-)
+from tui_gan.engine.control import Controls
+from tui_gan.errors import UsageError
+from tui_gan.rundir import control
+from tui_gan.rundir.control import SAVE_WRAP, WAKE, RemoteControl, request, why_not_live
+from tui_gan.rundir.lock import RunLock, lock_held, verified_pid
+from tui_gan.rundir.names import CONTROL, LOCK, STATUS
+from tui_gan.rundir.status import Status, read_status, run_state, save_status, write_status
 
 needs_wake = pytest.mark.skipif(WAKE is None, reason="no SIGUSR1 on this platform")
 
@@ -154,19 +146,19 @@ def test_a_trainer_of_another_run_is_not_signalled(fake_run, tmp_path: Path, no_
 def test_a_wrong_start_time_is_not_signalled(fake_run, no_kill):
     run, trainer = fake_run
     status = read_status(run)
-    write_raw_status(run, pid=trainer.pid, started=status["started"] - 3600)
+    write_raw_status(run, pid=trainer.pid, started=status.started - 3600)
     assert request(run, pause=True) is False
     assert no_kill == []
 
 
 def test_another_host_is_not_signalled(fake_run, no_kill):
     run, trainer = fake_run
-    status = json.loads((run / STATUS).read_text())
-    status["host"] = socket.gethostname() + "-elsewhere"
-    (run / STATUS).write_text(json.dumps(status))
+    status = read_status(run)
+    assert status is not None
+    save_status(run, dataclasses.replace(status, host=socket.gethostname() + "-elsewhere"))
     assert run_state(run) == "running"  # its liveness is not ours to judge
     assert request(run, stop=True) is False
-    assert "belongs to host" in control.why_not_live(run)
+    assert "belongs to host" in why_not_live(run)
     assert no_kill == []
 
 
@@ -198,7 +190,7 @@ def test_a_bad_control_request_is_ignored_and_logged(fake_run, bad):
     # and it still obeys a good one afterwards
     assert request(run, stop=True) is True
     assert wait_for(lambda: trainer.poll() is not None)
-    assert read_status(run)["state"] == "stopped"
+    assert read_status(run).state == "stopped"
 
 
 @needs_wake
@@ -245,7 +237,7 @@ def test_lock_is_held_while_the_trainer_lives_and_dropped_by_kill_9(fake_run):
     trainer.send_signal(signal.SIGKILL)
     trainer.wait()
     assert not lock_held(run)
-    assert read_status(run)["state"] == "running"  # what the killed run left behind
+    assert read_status(run).state == "running"  # what the killed run left behind
     assert run_state(run) == "failed"
 
 
@@ -262,13 +254,13 @@ def test_write_read_status_round_trip(tmp_path: Path):
     write_status(tmp_path, "running", step=10, total_steps=100)
     status = read_status(tmp_path)
     assert status is not None
-    assert status["state"] == "running"
-    assert status["step"] == 10
-    assert status["total_steps"] == 100
-    assert status["pid"] == os.getpid()
-    assert status["started"] == pytest.approx(create_time(os.getpid()))
-    assert status["host"] == socket.gethostname()
-    assert before <= status["updated"] <= time.time()
+    assert status.state == "running"
+    assert status.step == 10
+    assert status.total_steps == 100
+    assert status.pid == os.getpid()
+    assert status.started == pytest.approx(create_time(os.getpid()))
+    assert status.host == socket.gethostname()
+    assert before <= status.updated <= time.time()
     assert sorted(p.name for p in tmp_path.iterdir()) == [STATUS]  # no temp files left
 
 
@@ -276,9 +268,9 @@ def test_write_status_merges_with_the_old_fields(tmp_path: Path):
     write_status(tmp_path, "running", step=10, total_steps=100)
     write_status(tmp_path, "paused", step=20)
     status = read_status(tmp_path)
-    assert status["state"] == "paused"
-    assert status["step"] == 20
-    assert status["total_steps"] == 100
+    assert status.state == "paused"
+    assert status.step == 20
+    assert status.total_steps == 100
 
 
 @pytest.mark.parametrize(
@@ -293,11 +285,11 @@ def test_a_broken_status_is_unreadable(tmp_path: Path, text: str):
 
 def test_status_fields_of_the_wrong_type_are_dropped(tmp_path: Path):
     write_raw_status(tmp_path, state="finished", step="12", total_steps=[], preset=3, pid=1.5)
-    assert read_status(tmp_path) == {
-        "state": "finished",
-        "host": socket.gethostname(),
-        "updated": pytest.approx(time.time(), abs=60),
-    }
+    assert read_status(tmp_path) == Status(
+        state="finished",
+        host=socket.gethostname(),
+        updated=pytest.approx(time.time(), abs=60),
+    )
 
 
 def test_run_state_unknown_without_status(tmp_path: Path):
@@ -421,7 +413,7 @@ def test_a_hard_linked_copy_does_not_pass_for_the_live_run(fake_run, tmp_path: P
 
 def test_a_lock_that_is_not_a_regular_file_is_refused(tmp_path: Path):
     os.mkfifo(tmp_path / LOCK)
-    with pytest.raises(control.UsageError, match="not a regular file"):
+    with pytest.raises(UsageError, match="not a regular file"):
         RunLock(tmp_path).acquire()
 
 
@@ -429,7 +421,7 @@ def test_an_unwritable_control_file_is_one_line_naming_it(fake_run):
     run, trainer = fake_run
     (run / CONTROL).unlink()
     (run / CONTROL).mkdir()  # as a read-only folder would, the write fails
-    with pytest.raises(control.UsageError) as info:
+    with pytest.raises(UsageError) as info:
         request(run, save=True)
     assert str(info.value) == f"{run / CONTROL}: is a folder, expected a file"
     assert not list(run.glob(".control.json.tmp*"))
@@ -442,11 +434,11 @@ def test_a_huge_save_count_still_saves(fake_run):
     os.kill(trainer.pid, WAKE)
     assert wait_for(lambda: flags(run)["saves_seen"] == 10**18)
     assert request(run, save=True) is True  # the count wraps instead of growing past bounds
-    assert wait_for(lambda: flags(run)["saves_seen"] == (10**18 + 1) % control.SAVE_WRAP)
+    assert wait_for(lambda: flags(run)["saves_seen"] == (10**18 + 1) % SAVE_WRAP)
     assert flags(run)["rejected"] == []
 
 
 def test_a_resumed_run_drops_the_old_error(tmp_path: Path):
     write_status(tmp_path, "failed", error="disk full")
     write_status(tmp_path, "running")
-    assert "error" not in read_status(tmp_path)
+    assert read_status(tmp_path).error is None

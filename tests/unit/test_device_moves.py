@@ -10,8 +10,8 @@ import torch
 from tests.unit.test_trainer_events import toy_spec
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 
 
 def losses(events) -> list[tuple]:

@@ -12,9 +12,9 @@ from torch import nn
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.ebm import EBM
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import CheckpointError, PresetError
 
 SMALL = {

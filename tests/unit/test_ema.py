@@ -11,9 +11,9 @@ import torch
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
 from tui_gan.engine.checkpoint import load_run_checkpoint
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.gan import GAN
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.presets import load_preset
 
 SMALL = ("model.g_hidden=[16]", "model.d_hidden=[16]")

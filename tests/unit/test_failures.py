@@ -10,12 +10,12 @@ import pytest
 import torch
 
 import tui_gan.engine.checkpoint as ck
-from tui_gan import safewrite
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import TuiGanError, UsageError, from_os_error
+from tui_gan.rundir import write as safewrite
 
 
 def test_a_full_disk_during_torch_save_names_the_cause(tmp_path: Path, monkeypatch):
@@ -112,13 +112,13 @@ def test_failures_still_end_the_stream_when_the_disk_refuses_the_record(
 ):
     """status.json turns read-only before the run starts, as it starts, or only for the failure
     record itself: the stream ends with one Failed event either way, and nothing raises."""
-    from tui_gan.engine import control
     from tui_gan.engine import recorder as recorder_mod
+    from tui_gan.rundir.status import write_status
 
     def refuse(run_dir, state, **fields):
         if state == refused or (refused == "running" and state == "failed"):
             raise from_os_error(OSError(errno.EROFS, "x", str(run_dir / "status.json")))
-        control.write_status(run_dir, state, **fields)
+        write_status(run_dir, state, **fields)
 
     if refused == "failed":
         nan_after(monkeypatch, 2)

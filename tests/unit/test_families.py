@@ -12,8 +12,8 @@ import torch
 
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.errors import CheckpointError, PresetError, UsageError
 from tui_gan.families import (
     GAN_SETTINGS,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tui_gan.engine import events as ev
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.presets import load_preset
 
 PRESETS = Path(__file__).parents[2] / "presets"

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.rundir import CLAIM, claim
 from tui_gan.launch import discard_failed_start, readiness, start_trainer
 from tui_gan.presets import load_preset
 from tui_gan.request import TrainArgs
+from tui_gan.rundir.claim import claim
+from tui_gan.rundir.names import CLAIM
 
 
 def failed_start(out: Path, name: str = "run") -> Path:
@@ -151,7 +152,7 @@ def test_readiness_of_faces_and_of_a_warm_start(tmp_path: Path):
     (vae / "preset.toml").write_text('name = "mnist-vae"\n')
     (vae / "last.pt").write_bytes(b"")
     assert readiness(warm, tmp_path).can == "yes"
-    from tui_gan.engine.trainer import latest_run
+    from tui_gan.rundir.warmstart import latest_run
 
     assert latest_run(tmp_path, "mnist-vae") == vae / "last.pt"  # the trainer finds it too
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.rundir import RunDir
+from tui_gan.engine import records
+from tui_gan.rundir.folder import RunDir
 
 
 def step(n: int) -> ev.StepMetrics:
@@ -18,11 +19,11 @@ def test_truncate_after_keeps_writing_to_the_new_file(tmp_path: Path):
     rd = RunDir(tmp_path / "run")
     rd.create()
     for n in (10, 20, 30):
-        rd.log(step(n))
-    rd.log(ev.Finished(step=30, state="finished"))
-    rd.log(ev.Notice(step=0, message="logged before the resume truncates"))
-    rd.truncate_after(20)
-    rd.log(step(30))
+        records.log(rd, step(n))
+    records.log(rd, ev.Finished(step=30, state="finished"))
+    records.log(rd, ev.Notice(step=0, message="logged before the resume truncates"))
+    records.truncate_after(rd, 20)
+    records.log(rd, step(30))
     rd.close()
     recs = list(ev.iter_events(rd.metrics_path))
     assert [(r.TYPE, r.step) for r in recs] == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.control import RunLock, write_status
+from tui_gan.rundir.lock import RunLock
+from tui_gan.rundir.status import read_status, save_status, write_status
 from tui_gan.view.runview import RunTail, RunView, display_path, expected_device, observe
 
 PRESET = """name = "mnist-mlp"
@@ -452,9 +454,9 @@ def test_state_comes_from_status(run_dir: Path):
 
 def test_state_of_a_dead_process_reads_failed(run_dir: Path):
     write_status(run_dir, "running", total_steps=500)
-    status = json.loads((run_dir / "status.json").read_text())
-    status["pid"] = dead_pid()
-    (run_dir / "status.json").write_text(json.dumps(status))
+    status = read_status(run_dir)
+    assert status is not None
+    save_status(run_dir, dataclasses.replace(status, pid=dead_pid()))
     view = RunView.open(run_dir)
     view.apply(E({"type": "start", "step": 0, "total_steps": 500, "device": "cpu"}))
     view.set_state(*observe(run_dir))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import tui_gan
-from tui_gan import safewrite as sw
-from tui_gan.engine.rundir import RunDir
 from tui_gan.errors import UsageError
+from tui_gan.rundir import write as sw
+from tui_gan.rundir.folder import RunDir
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ def test_orphan_clean_up_takes_only_temp_files(run: Path, outside: Path):
 
 # --- no writer bypasses it ---------------------------------------------------------------------
 
-WRITER = Path(tui_gan.__file__).parent / "safewrite.py"
+WRITER = Path(tui_gan.__file__).parent / "rundir" / "write.py"
 # torch.save into the open temp file that the writer hands its callback (safewrite imports no
 # torch, so the one call that serialises a checkpoint sits beside it, not in it).
 ALLOWED = {
@@ -174,16 +174,16 @@ ALLOWED = {
     ("runindex.py", "os.open for writing"),
     ("engine/checkpoint.py", "torch.save"),
     # The trainer's lock: created beside the run with O_NOFOLLOW, refused unless a regular file
-    # with one name (engine/control.py RunLock).
-    ("engine/control.py", "os.open for writing"),
+    # with one name (rundir/lock.py RunLock).
+    ("rundir/lock.py", "os.open for writing"),
     # The claim: created with O_EXCL | O_NOFOLLOW, so never an existing file or a link.
-    ("engine/rundir.py", "os.open for writing"),
-    ("engine/rundir.py", "os.fdopen for writing"),
+    ("rundir/claim.py", "os.open for writing"),
+    ("rundir/claim.py", "os.fdopen for writing"),
     # /dev/null, where output goes when the run's log cannot be opened safely.
     ("cli/train.py", "os.open for writing"),
     ("cli/sweep.py", "os.open for writing"),
     # The safe reader: its flags (a variable, so the walker cannot tell) are O_RDONLY.
-    ("engine/safeio.py", "os.open for writing"),
+    ("rundir/read.py", "os.open for writing"),
     # SummaryWriter writes by path: its folder is made by make_dirs first (within the run).
     ("engine/tensorboard.py", "SummaryWriter"),
 }

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from tests.tui.fakerun import make_run
 from tui_gan.cli.app import app
 from tui_gan.config import validate
+from tui_gan.engine.context import RunSpec
 from tui_gan.engine.recorder import run
-from tui_gan.engine.trainer import RunSpec
 
 
 def scalars(logdir: Path) -> dict[str, list[tuple[int, float]]]:

@@ -9,11 +9,14 @@ import pytest
 
 from tui_gan.config import validate
 from tui_gan.engine import events as ev
-from tui_gan.engine.control import Controls, read_status
+from tui_gan.engine import records
+from tui_gan.engine.context import RunSpec
+from tui_gan.engine.control import Controls
 from tui_gan.engine.recorder import run
-from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.trainer import RunSpec
 from tui_gan.render.tiling import load_tiles
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.names import RUN_FORMAT
+from tui_gan.rundir.status import read_status
 
 
 def toy_spec(tmp_path: Path, steps: int = 30, **log) -> RunSpec:
@@ -62,8 +65,8 @@ def test_the_record_is_the_event_stream(tmp_path: Path):
     assert all(isinstance(e, ev.Evaluated) and e.w1 is not None for e in events[8:9])
     # every event was written, field for field, and reads back as itself
     assert list(ev.iter_events(spec.run_dir / "metrics.jsonl")) == events
-    assert read_status(spec.run_dir)["state"] == "finished"
-    assert RunDir(spec.run_dir).read_format() == ev.RUN_FORMAT
+    assert read_status(spec.run_dir).state == "finished"
+    assert RunDir(spec.run_dir).read_format() == RUN_FORMAT
     for e in events:
         if isinstance(e, ev.CheckpointSaved):
             assert (spec.run_dir / e.path).is_file()
@@ -83,7 +86,7 @@ def test_pause_save_and_stop_from_a_front_end(tmp_path: Path):
         elif isinstance(e, ev.StepMetrics) and e.step == 5:
             controls.pause.set()
         elif isinstance(e, ev.Paused):
-            assert read_status(spec.run_dir)["state"] == "paused"
+            assert read_status(spec.run_dir).state == "paused"
             controls.request_stop()
     kinds = [type(e).__name__ for e in seen]
     assert kinds.count("CheckpointSaved") == 2  # the requested one and the one on the way out
@@ -94,7 +97,7 @@ def test_pause_save_and_stop_from_a_front_end(tmp_path: Path):
     finished = seen[-1]
     assert isinstance(finished, ev.Finished) and finished.state == "stopped"
     assert finished.step == 5
-    assert read_status(spec.run_dir)["state"] == "stopped"
+    assert read_status(spec.run_dir).state == "stopped"
 
 
 def test_a_resumed_stream_continues_the_record(tmp_path: Path):
@@ -162,7 +165,7 @@ def test_a_resume_keeps_records_a_newer_tui_gan_wrote(tmp_path: Path):
     old = b'{"type": "ebm_energy", "step": 50, "energy": [1, 2]}\n'
     junk = b'{"type": "step", "step": 6}\n'  # a known type that fails its checks
     rd.metrics_path.write_bytes(newer + junk + old)
-    rd.truncate_after(10)
+    records.truncate_after(rd, 10)
     assert rd.metrics_path.read_bytes() == newer
 
 

@@ -9,10 +9,10 @@ import torch
 
 from tui_gan.config import validate
 from tui_gan.engine.gan import GAN
-from tui_gan.engine.trainer import latest_run
 from tui_gan.engine.vae import VAE
 from tui_gan.errors import CheckpointError, PresetError
 from tui_gan.presets import load_preset
+from tui_gan.rundir.warmstart import latest_run
 
 
 def vae(*overrides: str) -> VAE:

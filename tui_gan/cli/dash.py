@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tui_gan.errors import TuiGanError, UsageError, one_line
 from tui_gan.request import TrainArgs
+from tui_gan.rundir.names import METRICS, STATUS
 
 if TYPE_CHECKING:
     from tui_gan.cli.runs import LiveRun
@@ -134,7 +135,7 @@ def _open(run_dir: Path, render: str) -> None:
     if is_sweep(run_dir):
         _attach_sweep(run_dir, draw_mode(render))
         return
-    if not (run_dir / "metrics.jsonl").exists() and not (run_dir / "status.json").exists():
+    if not (run_dir / METRICS).exists() and not (run_dir / STATUS).exists():
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no metrics.jsonl)")
     mode = draw_mode(render)  # once the folder is good, before Textual is imported
     from tui_gan.tui.app import Dashboard

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.errors import UsageError, one_line
+from tui_gan.rundir.names import LAST, METRICS
 
 LOWER_IS_BETTER = {"fid", "class_kl", "w1", "ks"}
 IMAGE_COLUMNS = (
@@ -40,7 +41,7 @@ def evaluate_checkpoint(
     from tui_gan.engine.checkpoint import load_checkpoint, resolve_checkpoint
     from tui_gan.engine.data import load_images
     from tui_gan.engine.evaluate import build_context, evaluate
-    from tui_gan.engine.rundir import RunDir
+    from tui_gan.rundir.folder import RunDir
 
     def stage(text: str, note: bool = False) -> None:
         if progress is not None:
@@ -174,7 +175,7 @@ def final_metrics(
     """The run's last eval record; else an evaluation of its last.pt, said on stderr as it
     runs (`progress`), or with `evaluate_missing` off the run's last step, "not evaluated"."""
     from tui_gan.engine.events import Evaluated, iter_events
-    from tui_gan.engine.rundir import RunDir
+    from tui_gan.rundir.folder import RunDir
 
     if not run.is_dir():
         raise UsageError(f"{run}: not a run directory")
@@ -183,7 +184,7 @@ def final_metrics(
         print(f"note: {one_line(problem)}", file=sys.stderr)
     last: Evaluated | None = None
     step = None
-    for event in iter_events(run / "metrics.jsonl"):
+    for event in iter_events(run / METRICS):
         step = event.step if step is None else max(step, event.step)
         if isinstance(event, Evaluated):
             last = event
@@ -191,7 +192,7 @@ def final_metrics(
         return last.to_record(), "logged"
     if not evaluate_missing:
         return {"step": step if step is not None else "?"}, NOT_EVALUATED
-    if not (run / "last.pt").is_file():
+    if not (run / LAST).is_file():
         raise UsageError(
             f"{run}: no eval records and no last.pt to evaluate (--no-eval lists it as "
             f"{NOT_EVALUATED})"

@@ -171,7 +171,7 @@ def _emit(
     if out is None:
         draw(arrays["images"], ncol, caption)
         return
-    from tui_gan.safewrite import write_file
+    from tui_gan.rundir.write import write_file
 
     if out.suffix.lower() == ".npz":
         named: dict[str, Any] = dict(arrays)  # numpy's stubs take ** for allow_pickle

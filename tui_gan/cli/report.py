@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 from tui_gan.errors import UsageError, from_os_error, one_line
+from tui_gan.rundir.names import METRICS, TENSORBOARD
 
 
 def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> None:
@@ -31,12 +32,12 @@ def run_report(runs: list[Path], out: Path | None, fmt: str, frames: int) -> Non
 def run_tensorboard(runs: list[Path], out: Path | None) -> None:
     """Each run's records as TensorBoard event files: RUN/tensorboard, or OUT/RUN_NAME."""
     from tui_gan.engine.tensorboard import convert
-    from tui_gan.safewrite import make_dirs
+    from tui_gan.rundir.write import make_dirs
 
     for run in runs:
-        if not (run / "metrics.jsonl").is_file():
+        if not (run / METRICS).is_file():
             raise UsageError(f"{run}: not a run directory (no metrics.jsonl)")
-        logdir = out / run.name if out else run / "tensorboard"
+        logdir = out / run.name if out else run / TENSORBOARD
         try:
             # Made first through the safe writer: a planted `tensorboard` link in the run
             # is refused (SummaryWriter itself writes by path).

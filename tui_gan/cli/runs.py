@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan import runindex
-from tui_gan.engine import control
 from tui_gan.engine.events import Evaluated, Failed, StepMetrics, parse_line
-from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.safeio import open_regular
-from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.errors import TuiGanError, UsageError, from_os_error, one_line
+from tui_gan.rundir.control import request, why_not_live
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.names import METRICS, SWEEP
+from tui_gan.rundir.read import open_regular
+from tui_gan.rundir.state import LIVE_STATES, Observed
+from tui_gan.rundir.status import Status, read_status, run_state
 
 LOCAL_OUT = Path("checkpoints")  # where `train` puts runs by default (--out)
 COLUMNS = ("run", "preset", "state", "step", "eval", "losses", "updated")
@@ -68,34 +70,34 @@ def _mtime(path: Path) -> float:
 GONE = "the trainer ended without recording why (killed, or its machine restarted)"
 
 
-def _reason(state: Observed, status: dict[str, Any], failed: Failed | None) -> str | None:
+def _reason(state: Observed, status: Status | None, failed: Failed | None) -> str | None:
     """Why a failed run failed: status.json's error, else the run's failed record; a live
     status whose trainer is gone says so."""
     if state != "failed":
         return None
-    if status.get("error"):
-        return status["error"]
+    if status is not None and status.error:
+        return status.error
     if failed is not None:
         return failed.error
-    return GONE if status.get("state") in LIVE_STATES else None
+    return GONE if status is not None and status.state in LIVE_STATES else None
 
 
 def run_row(run: Path) -> dict[str, Any] | None:
     """One run directory (or sweep folder) as a row; None when it is neither. A run whose
     status.json is broken is listed as "unreadable", its other fields unknown."""
-    status = control.read_status(run)
-    state = control.run_state(run, status)
+    status = read_status(run)
+    state = run_state(run, status)
     if state == "unknown":
         return _sweep_row(run)  # no status.json: a sweep, or not a run (classifiers/, say)
-    status = status or {}
-    last, evaluated, failed = _last_records(run / "metrics.jsonl")
+    st = status or Status(state="failed")  # a broken status.json: its fields unknown
+    last, evaluated, failed = _last_records(run / METRICS)
     return {
         "name": run.name,
         "path": str(run),
-        "preset": status.get("preset"),
+        "preset": st.preset,
         "state": state,
-        "step": max(last.step if last else 0, status.get("step", 0)),
-        "total": status.get("total_steps"),
+        "step": max(last.step if last else 0, st.step or 0),
+        "total": st.total_steps,
         "loss_d": last and last.loss_d,
         "loss_g": last and last.loss_g,
         # The family's two losses by name: G and D, CD and reg, recon and KL.
@@ -104,8 +106,8 @@ def run_row(run: Path) -> dict[str, Any] | None:
         "fid": evaluated.fid if evaluated else None,
         "w1": evaluated.w1 if evaluated else None,
         "eval_step": evaluated.step if evaluated else None,
-        "started": status.get("started"),
-        "updated": max(status.get("updated", 0), _mtime(run / "metrics.jsonl")),
+        "started": st.started,
+        "updated": max(st.updated or 0, _mtime(run / METRICS)),
         "error": _reason(state, status, failed),
         "format": RunDir(run).read_format(),
     }
@@ -171,14 +173,12 @@ def live_runs(local: Path = LOCAL_OUT) -> list[LiveRun]:
     run's lock only (no records): cheap enough before every plain `tui-gan`."""
     found = []
     for folder in known_folders(local):
-        status = control.read_status(folder)
-        state = control.run_state(folder, status)
+        status = read_status(folder)
+        state = run_state(folder, status)
         if state not in LIVE_STATES or status is None or not _mine(folder):
             continue
-        started = status.get("started") or status.get("updated") or 0.0
-        found.append(
-            LiveRun(folder, state, status.get("step", 0), status.get("total_steps"), started)
-        )
+        started = status.started or status.updated or 0.0
+        found.append(LiveRun(folder, state, status.step or 0, status.total_steps, started))
     return sorted(found, key=lambda r: r.started, reverse=True)
 
 
@@ -202,9 +202,7 @@ def _sweep_row(folder: Path) -> dict[str, Any] | None:
         return None
     rows = run_rows(folder, meta)
     counts = summary(rows)
-    updated = max(
-        [_mtime(folder / "sweep.json")] + [_mtime(folder / r.name / "metrics.jsonl") for r in rows]
-    )
+    updated = max([_mtime(folder / SWEEP)] + [_mtime(folder / r.name / METRICS) for r in rows])
     preset = meta.get("preset")
     return {
         "name": folder.name,
@@ -429,7 +427,7 @@ def run_stop(run_dir: Path, timeout: float) -> None:
 
     if not os.path.lexists(run_dir):
         raise UsageError(f"{run_dir}: no such folder")
-    state = control.run_state(run_dir)
+    state = run_state(run_dir)
     if state == "unknown":
         raise UsageError(f"{run_dir}: not a tui-gan run directory (no status.json)")
     if state == "unreadable":
@@ -437,10 +435,10 @@ def run_stop(run_dir: Path, timeout: float) -> None:
     if state not in LIVE_STATES:
         print(one_line(f"{run_dir}: not running ({state})"))
         return
-    if not control.request(run_dir, stop=True):
-        raise UsageError(control.why_not_live(run_dir))
+    if not request(run_dir, stop=True):
+        raise UsageError(why_not_live(run_dir))
     deadline = time.monotonic() + timeout
-    while control.run_state(run_dir) in LIVE_STATES:
+    while run_state(run_dir) in LIVE_STATES:
         if time.monotonic() > deadline:
             raise UsageError(f"{run_dir}: still running after {timeout:.0f}s; try again")
         time.sleep(0.1)

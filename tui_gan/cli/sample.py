@@ -23,7 +23,8 @@ from tui_gan.engine.device import pick_device
 from tui_gan.engine.family import Trainable
 from tui_gan.errors import UsageError, one_line
 from tui_gan.families import family, with_capability
-from tui_gan.safewrite import write_file
+from tui_gan.rundir.names import LAST
+from tui_gan.rundir.write import write_file
 
 OPTIMIZERS = ("opt", "opt_g", "opt_d")  # what sampling and scoring never need
 FILE_N = 64  # samples written to a file when --n is not given
@@ -43,7 +44,7 @@ class Loaded:
     def run(self) -> str:
         """The run's name as a caption shows it: its folder, and the file unless last.pt."""
         name = self.path.parent.name or str(self.path.parent)
-        return one_line(name if self.path.name == "last.pt" else f"{name}/{self.path.name}")
+        return one_line(name if self.path.name == LAST else f"{name}/{self.path.name}")
 
 
 def load_gan(

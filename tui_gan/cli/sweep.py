@@ -125,7 +125,7 @@ def _survive_hangup(log: Path) -> None:
 
     def on_hup(signum, frame) -> None:
         from tui_gan.errors import TuiGanError
-        from tui_gan.safewrite import open_append
+        from tui_gan.rundir.write import open_append
 
         try:  # never through a link planted as sweep.log: then the lines go nowhere
             fd = open_append(log, within=log.parent)

@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tui_gan.engine.control import read_status
-from tui_gan.engine.rundir import CLAIM_ENV, TORCHRUN_LOG, claim, unclaim
 from tui_gan.errors import UsageError
 from tui_gan.request import TrainArgs
-from tui_gan.safewrite import open_append_file
+from tui_gan.rundir.claim import CLAIM_ENV, claim, unclaim
+from tui_gan.rundir.names import LAST, TORCHRUN_LOG
+from tui_gan.rundir.status import read_status
+from tui_gan.rundir.write import open_append_file
 
 LOG = TORCHRUN_LOG  # torchrun's own messages, in the run directory
 
@@ -84,10 +85,11 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
 
 def died(run_dir: Path, code: int) -> str:
     """One line for a run whose processes did not all finish: where it got, what survives."""
-    status = read_status(run_dir) or {}
-    last = run_dir / "last.pt"
-    why = status.get("error") or f"see {run_dir / LOG}"
-    head = f"a training process exited with code {code} at step {status.get('step', '?')} ({why})"
+    status = read_status(run_dir)
+    last = run_dir / LAST
+    why = (status and status.error) or f"see {run_dir / LOG}"
+    at = "?" if status is None or status.step is None else status.step
+    head = f"a training process exited with code {code} at step {at} ({why})"
     if last.is_file():
         return f"{head}; {last} is intact; continue it with tui-gan train --resume {run_dir}"
     return f"{head}; no checkpoint was saved, so start it again"

@@ -16,15 +16,20 @@ from tui_gan.engine import events as ev
 from tui_gan.engine.capabilities import discriminator_line
 from tui_gan.engine.checkpoint import load_run_checkpoint, resolve_checkpoint
 from tui_gan.engine.context import RunSpec
-from tui_gan.engine.control import WAKE, Controls, RemoteControl, RunLock, run_state
+from tui_gan.engine.control import Controls
 from tui_gan.engine.recorder import run
-from tui_gan.engine.rundir import CLAIM_ENV, TRAIN_LOG, RunDir, check_claim
 from tui_gan.engine.runtime import start_process, start_run_process
-from tui_gan.engine.state import LIVE_STATES
 from tui_gan.engine.trainer import Trainer
 from tui_gan.errors import EXIT_INTERRUPTED, UsageError, one_line
 from tui_gan.request import TrainArgs
-from tui_gan.safewrite import open_append
+from tui_gan.rundir.claim import CLAIM_ENV, check_claim
+from tui_gan.rundir.control import WAKE, RemoteControl
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.lock import RunLock
+from tui_gan.rundir.names import TRAIN_LOG
+from tui_gan.rundir.state import LIVE_STATES
+from tui_gan.rundir.status import run_state
+from tui_gan.rundir.write import open_append
 
 
 def resolve_run(args: TrainArgs) -> RunSpec:

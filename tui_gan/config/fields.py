@@ -10,8 +10,8 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from tui_gan.config.choices import AUGMENTATIONS, Augmentation
-from tui_gan.config.safeio import MAX_STEP
 from tui_gan.errors import PresetError
+from tui_gan.rundir.read import MAX_STEP
 
 # Custom checks instead of pydantic's stock constraints so every error reads
 # "expected <what>, got <value>" whatever went wrong (wrong type or out of range).

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import tomllib
 
-from tui_gan.config.safeio import read_bytes
 from tui_gan.errors import PresetError
+from tui_gan.rundir.read import read_bytes
 
 if TYPE_CHECKING:
     from tui_gan.config.schema import Preset

@@ -51,8 +51,9 @@ def auroc(normal: np.ndarray, anomalous: np.ndarray) -> float:
     return float(u / (n * m))
 
 
-def score_table(model: Any, real: Tensor, seed: int = 0) -> dict[str, dict[str, float]]:
-    """For each set: mean and std of model.score, and its AUROC against the real images."""
+def score_table(model: Any, real: Tensor, seed: int = 0) -> dict[str, dict[str, float | None]]:
+    """For each set: mean and std of model.score, and its AUROC against the real images (None
+    for the real images themselves)."""
     scores = {
         name: model.score(x.to(model.device)).float().cpu().numpy()
         for name, x in anomaly_sets(real, seed).items()

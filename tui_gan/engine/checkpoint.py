@@ -17,9 +17,11 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from tui_gan.engine.safeio import MAX_ELAPSED, NotRegularFile, is_elapsed, is_step, open_file
 from tui_gan.errors import CheckpointError, one_line
-from tui_gan.safewrite import link_file, write_file
+from tui_gan.rundir.names import LAST
+from tui_gan.rundir.read import MAX_ELAPSED, NotRegularFile, is_elapsed, is_step, open_file
+from tui_gan.rundir.warmstart import LATEST, latest_run
+from tui_gan.rundir.write import link_file, write_file
 
 if TYPE_CHECKING:
     from tui_gan.config import Preset
@@ -28,7 +30,7 @@ RUN_KEYS = ("preset", "step")  # and the family's networks: G and D, E, or G and
 
 
 def atomic_save(obj: dict[str, Any], path: Path, within: Path | None = None) -> None:
-    """torch.save through the one safe writer (tui_gan.safewrite): a temp file beside the
+    """torch.save through the one safe writer (tui_gan.rundir.write): a temp file beside the
     target, fsynced, renamed over it; no link followed below `within` (default: its folder).
     A crash at any point leaves either the old file or the new one, never half of one."""
 
@@ -342,10 +344,18 @@ def resolve_checkpoint(target: str | Path) -> Path:
     """A checkpoint file, or a run directory (its last.pt)."""
     p = Path(target)
     if p.is_dir():
-        p = p / "last.pt"
+        p = p / LAST
     if not p.is_file():
         raise CheckpointError(f"{target}: no checkpoint found (expected a .pt file or a run dir)")
     return p
+
+
+def warm_start_checkpoint(target: str, run_dir: Path) -> Path:
+    """The checkpoint model.init_g_from names: a file, a run folder, or latest:PRESET (the
+    newest run of that preset beside run_dir, run_dir itself left out)."""
+    if target.startswith(LATEST):
+        return latest_run(run_dir.parent, target[len(LATEST) :], exclude=run_dir)
+    return resolve_checkpoint(target)
 
 
 def rng_state() -> dict[str, Any]:

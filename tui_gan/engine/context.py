@@ -16,17 +16,18 @@ from tui_gan.engine import capabilities as caps
 from tui_gan.engine import checkpoint as ck
 from tui_gan.engine import events as ev
 from tui_gan.engine import family as interface
+from tui_gan.engine.checkpoint import warm_start_checkpoint
 from tui_gan.engine.classcount import ClassCounter
 from tui_gan.engine.data import BatchSource, ImageData
 from tui_gan.engine.device import pick_device
 from tui_gan.engine.dist import Dist
 from tui_gan.engine.family import Trainable
-from tui_gan.engine.rundir import RunDir, warm_start_checkpoint
 from tui_gan.engine.runtime import gpu_uuid
-from tui_gan.engine.safeio import MAX_STEP
 from tui_gan.engine.toy1d import Target1D, Toy1DSource
 from tui_gan.errors import CheckpointError, UsageError
 from tui_gan.families import Family, family
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.read import MAX_STEP
 
 
 @dataclass

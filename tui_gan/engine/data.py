@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from torch import Tensor
 
 from tui_gan.config import Preset
 from tui_gan.errors import DataError
-from tui_gan.safewrite import write_file
+from tui_gan.rundir.write import write_file
 
 EMBEDDED_DIR = Path(__file__).resolve().parent.parent / "assets" / "mnist5k"
 IDX_FILES = (
@@ -64,7 +66,7 @@ def embedded_mnist_root() -> Path:
         for name in IDX_FILES:
             with gzip.open(EMBEDDED_DIR / f"{name}.gz", "rb") as src:
                 # Atomic: concurrent runs never read half a file.
-                write_file(raw / name, lambda dst, src=src: shutil.copyfileobj(src, dst))
+                write_file(raw / name, functools.partial(shutil.copyfileobj, src))
     return root
 
 
@@ -144,8 +146,8 @@ def _read_face(path: Path, size: int) -> Tensor:
     from torchvision.transforms.functional import pil_to_tensor
 
     with Image.open(path) as img:
-        img = img.convert("L").resize((size, size), Image.BILINEAR)
-        return pil_to_tensor(img)
+        gray = img.convert("L").resize((size, size), Image.Resampling.BILINEAR)
+        return pil_to_tensor(gray)
 
 
 class FolderDataset(torch.utils.data.Dataset):
@@ -223,7 +225,7 @@ class BatchSource:
         if labels:
             assert data.labels is not None and self._images is not None
             self._labels = data.labels.to(self._images.device)
-        self._loader_iter = None
+        self._loader_iter: Iterator[Tensor] | None = None  # a folder's batches, from a DataLoader
         self._loader_next = -1
 
     def _order(self, epoch: int) -> Tensor:

@@ -127,6 +127,8 @@ def evaluate(
     if ctx.classifier is not None:
         from tui_gan.engine.classifier import classify
 
+        # build_context sets the classes and their real counts with the classifier.
+        assert ctx.num_classes is not None and ctx.real_counts is not None
         preds = classify(ctx.classifier, fake)
         counts = torch.bincount(preds, minlength=ctx.num_classes).tolist()
         out.update(M.class_metrics(counts, ctx.real_counts))

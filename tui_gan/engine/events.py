@@ -16,14 +16,11 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin, get_type_hints
 
-from tui_gan.engine.safeio import is_count, is_elapsed, is_number, is_step, open_regular
-from tui_gan.engine.state import EndState
 from tui_gan.families import REGISTRY as _FAMILY_REGISTRY
 from tui_gan.families import Family
+from tui_gan.rundir.read import is_count, is_elapsed, is_number, is_step, open_regular
+from tui_gan.rundir.state import EndState
 
-# Version of the run directory's layout (run.json). 1: before run.json existed; its records
-# read the same, with the defaults below standing for fields it did not write.
-RUN_FORMAT = 2
 MAX_LIST = 100_000  # histograms, curves and class counts are far shorter than this
 MAX_TEXT = 10_000
 MAX_VALUES = 16  # a family logs four values (and may add a few)

@@ -10,8 +10,8 @@ import torch
 
 from tui_gan.engine import events as ev
 from tui_gan.engine.dist import Dist
-from tui_gan.engine.safeio import is_step
 from tui_gan.errors import TuiGanError, as_user_error, one_line
+from tui_gan.rundir.read import is_step
 
 CPU_OOM = (
     "out of memory: lower train.batch_size or the model widths, or raise the memory limit "

@@ -15,7 +15,7 @@ import torch
 from tui_gan.engine import capabilities as caps
 from tui_gan.engine import events as ev
 from tui_gan.engine.context import RunContext
-from tui_gan.safewrite import write_file
+from tui_gan.rundir.write import write_file
 
 FRESH_PREVIEW = 64  # fresh samples drawn into fresh.png for the dashboard's "random" view
 INTERP_ROWS, INTERP_STEPS = 4, 8  # the checkpoint's interpolation strip: 4 walks of 8 steps

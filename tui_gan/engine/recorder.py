@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 from tui_gan.config import to_toml
 from tui_gan.engine import events as ev
+from tui_gan.engine import records
 from tui_gan.engine.context import RunSpec
-from tui_gan.engine.control import Controls, write_status
-from tui_gan.engine.events import RUN_FORMAT
-from tui_gan.engine.rundir import RunDir
+from tui_gan.engine.control import Controls
 from tui_gan.engine.trainer import Trainer
 from tui_gan.errors import TuiGanError, UsageError, as_user_error
-from tui_gan.safewrite import make_dirs
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.names import RUN_FORMAT
+from tui_gan.rundir.status import write_status
+from tui_gan.rundir.write import make_dirs
 
 if TYPE_CHECKING:
     from tui_gan.engine.tensorboard import TensorBoardSink
@@ -49,7 +51,7 @@ class Recorder:
                 "continue it with that version"
             )
         if spec.resume_step is None:
-            rd.truncate_after(-1)
+            records.truncate_after(rd, -1)
         write_status(rd.path, "starting", preset=spec.preset.name, step=spec.resume_step or 0)
         self.said_starting = True
         rd.write_format()
@@ -67,8 +69,8 @@ class Recorder:
         if isinstance(event, ev.RunStarted) and event.resumed:
             # Only now, with the checkpoint restored: a resume that fails before this (a bad
             # --set, damaged state) leaves the run's history as it was.
-            self.rd.truncate_after(event.step)
-        self.rd.log(event)
+            records.truncate_after(self.rd, event.step)
+        records.log(self.rd, event)
         if self.tensorboard is not None:
             self.tensorboard.handle(event)
         match event:

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.safeio import open_grid
 from tui_gan.errors import UsageError
 from tui_gan.families import METRIC_KEYS, RATIO_KEY
+from tui_gan.rundir.names import METRICS
+from tui_gan.rundir.read import open_grid
 
 MISSING = "TensorBoard is not installed: pip install 'tui-gan[tensorboard]'"
 EVAL_KEYS = ("fid", "precision", "recall", "density", "coverage", "class_kl", "w1", "ks",
@@ -68,7 +69,7 @@ def convert(run_dir: Path, logdir: Path) -> int:
     sink = TensorBoardSink(logdir, run_dir)
     n = 0
     try:
-        for event in ev.iter_events(run_dir / "metrics.jsonl"):
+        for event in ev.iter_events(run_dir / METRICS):
             sink.handle(event)
             n += 1
     finally:

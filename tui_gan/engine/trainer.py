@@ -16,17 +16,11 @@ from tui_gan.engine import capabilities as caps
 from tui_gan.engine import checkpoint as ck
 from tui_gan.engine import events as ev
 from tui_gan.engine import failure, pictures
-from tui_gan.engine.checkpoint import preset_from_checkpoint
 from tui_gan.engine.context import RunContext, RunSpec, set_up
 from tui_gan.engine.control import Controls
 from tui_gan.engine.dist import CONTROL_EVERY
-from tui_gan.engine.rundir import latest_run
 from tui_gan.errors import TuiGanError
 from tui_gan.families import RATIO_KEY
-
-# Moved to context.py, checkpoint.py and rundir.py; importers that still name them here: the
-# tests and benchmarks (RunSpec), cli/sample.py (preset_from_checkpoint), test_vae (latest_run).
-__all__ = ["RunSpec", "Trainer", "latest_run", "preset_from_checkpoint"]
 
 
 class Trainer:
@@ -74,7 +68,11 @@ class Trainer:
             base = loop.step * d_steps
             # Host-side only (a CPU draw, a generator's seed set): no device sync.
             ctx.noise_rng.manual_seed(int(torch.randint(2**62, (1,), generator=ctx.seed_rng)))
-            loop.acc += gan.step(lambda k, b=base: batches.batch(b + k), ctx.noise_rng)
+
+            def real_batch(k: int, b: int = base) -> torch.Tensor | tuple[torch.Tensor, ...]:
+                return batches.batch(b + k)  # the k-th batch this step draws
+
+            loop.acc += gan.step(real_batch, ctx.noise_rng)
             loop.acc_n += 1
             loop.step += 1
             step = loop.step

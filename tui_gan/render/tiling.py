@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_gan.engine.safeio import open_grid
 from tui_gan.render.halfblock import area_resize, make_grid
+from tui_gan.rundir.read import open_grid
 
 PAD = 2  # torchvision save_image's default padding between tiles
 ZOOMS = ("dense", "half", "full")  # the `z` cycle

@@ -8,7 +8,8 @@ from tui_gan.errors import UsageError
 from tui_gan.report import figures as F
 from tui_gan.report import read
 from tui_gan.report.data import RunRecords, read_run
-from tui_gan.safewrite import UnsafePath, make_dirs, write_file
+from tui_gan.rundir.names import SWEEP
+from tui_gan.rundir.write import UnsafePath, make_dirs, write_file
 
 FINAL_COLUMNS = ("fid", "precision", "recall", "density", "coverage", "class_kl", "w1", "ks")
 SWEEP_FILE_LIMIT = 16 << 20  # sweep.csv and sweep.md: a row per run, far below this
@@ -94,7 +95,7 @@ def write_report(paths: list[Path], out: Path | None, fmt: str = "png", frames: 
     """Figures and report.md under out (default RUN/report, or PARENT/report-compare for
     several runs; a sweep directory gets its heatmap); returns report.md's path. Nothing is
     written through a link inside the run (or sweep, or PARENT) folder."""
-    if len(paths) == 1 and (Path(paths[0]) / "sweep.json").is_file():
+    if len(paths) == 1 and (Path(paths[0]) / SWEEP).is_file():
         return write_sweep_report(Path(paths[0]), out, fmt)
     runs = [read_run(p) for p in paths]
     if len(runs) == 1:

@@ -11,6 +11,7 @@ from tui_gan.engine import events as ev
 from tui_gan.errors import UsageError, one_line
 from tui_gan.families import Family
 from tui_gan.report import read
+from tui_gan.rundir.names import METRICS, PRESET
 from tui_gan.view.runview import RunView
 
 # A figure is ~800 px wide: a series pooled into 1,000-2,000 buckets of four points each
@@ -151,7 +152,7 @@ class RunRecords:
 
 def _preset_view(path: Path) -> RunView:
     """preset.toml as the dashboard reads it, from bytes read without following a link."""
-    return RunView.open(path, read.read_small(path / "preset.toml", within=path))
+    return RunView.open(path, read.read_small(path / PRESET, within=path))
 
 
 def read_run(path: Path) -> RunRecords:
@@ -159,7 +160,7 @@ def read_run(path: Path) -> RunRecords:
     A folder without metrics.jsonl is one UsageError line; a link or a FIFO in a file's
     place inside the run is refused (UnsafePath), never followed."""
     path = Path(path)
-    with read.open_in(path / "metrics.jsonl", within=path) as fh:
+    with read.open_in(path / METRICS, within=path) as fh:
         if fh is None:
             raise UsageError(f"{path}: not a run directory (no metrics.jsonl)")
     view = _preset_view(path)
@@ -168,7 +169,7 @@ def read_run(path: Path) -> RunRecords:
         path, one_line(path.name), view.preset, view.kind, view.loss_kind, view.image_size
     )
     evals, samples, toy = Kept[ev.Evaluated](), Kept[ev.Samples](), Kept[ev.Toy1DSnapshot]()
-    for e in read.events(path / "metrics.jsonl", within=path):
+    for e in read.events(path / METRICS, within=path):
         if isinstance(e, ev.StepMetrics):
             run.step_records += 1
             for key, value in e.items():

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from tui_gan.report import read  # noqa: E402
 from tui_gan.report.data import RunRecords, spaced  # noqa: E402
-from tui_gan.safewrite import write_file  # noqa: E402
+from tui_gan.rundir.write import write_file  # noqa: E402
 
 TIMELINE_ROWS, TIMELINE_TILES = 10, 8  # grids shown, tiles of each
 PRDC = ("precision", "recall", "density", "coverage")

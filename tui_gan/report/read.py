@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.safeio import SMALL_FILE
 from tui_gan.errors import naming
-from tui_gan.safewrite import UnsafePath, folder
+from tui_gan.rundir.read import SMALL_FILE
+from tui_gan.rundir.write import UnsafePath, folder
 
 _FLAGS = (
     os.O_RDONLY

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_gan.engine import control
 from tui_gan.engine import events as ev
-from tui_gan.engine.safeio import read_json_object
-from tui_gan.engine.state import LIVE_STATES
+from tui_gan.rundir.names import LAST, METRICS, STATUS, SWEEP
+from tui_gan.rundir.read import read_json_object
+from tui_gan.rundir.state import LIVE_STATES
+from tui_gan.rundir.status import read_status, run_state
 
-SWEEP_FILE = "sweep.json"  # the sweep's spec, runs and sessions (runner.Sweep writes it)
 # What a run is scored by, by the key of its evaluation: FID, or W1 for a 1-D run (whose
 # records have no FID); sweep.md ranks the runs by the same.
 SCORES = {"fid": "FID", "w1": "W1"}
@@ -57,12 +57,12 @@ STALE_S = 1800  # a run on another host silent this long (not paused) is taken f
 
 def run_status(run_dir: Path) -> str:
     """finished | live | resumable (a checkpoint to continue) | new (nothing to keep)."""
-    state = control.run_state(run_dir)
+    state = run_state(run_dir)
     if state == "finished":
         return "finished"
     if state in LIVE_STATES and not _stale(run_dir, state):
         return "live"
-    return "resumable" if (run_dir / "last.pt").is_file() else "new"
+    return "resumable" if (run_dir / LAST).is_file() else "new"
 
 
 def _stale(run_dir: Path, state: str) -> bool:
@@ -71,11 +71,11 @@ def _stale(run_dir: Path, state: str) -> bool:
     record every log_every steps. A run on this host is judged by its lock instead."""
     import socket
 
-    status = control.read_status(run_dir) or {}
-    if state == "paused" or status.get("host") in (None, socket.gethostname()):
+    status = read_status(run_dir)
+    if state == "paused" or status is None or status.host in (None, socket.gethostname()):
         return False
     newest = 0.0
-    for name in ("metrics.jsonl", "status.json"):
+    for name in (METRICS, STATUS):
         try:
             newest = max(newest, (run_dir / name).stat().st_mtime)
         except OSError:
@@ -105,7 +105,7 @@ def sweep_metric(meta: dict[str, Any]) -> str:
 
 def read_meta(sweep_dir: Path) -> dict[str, Any] | None:
     """sweep.json when it is one (a list of runs, each with a string name)."""
-    data = read_json_object(Path(sweep_dir) / SWEEP_FILE)
+    data = read_json_object(Path(sweep_dir) / SWEEP)
     if data is None or not isinstance(data.get("runs"), list):
         return None
     runs = [r for r in data["runs"] if isinstance(r, dict) and isinstance(r.get("name"), str)]
@@ -145,14 +145,15 @@ def run_rows(sweep_dir: Path, meta: dict[str, Any]) -> list[RunRow]:
     for r in meta["runs"]:
         run_dir = Path(sweep_dir) / r["name"]
         values = r.get("values") if isinstance(r.get("values"), dict) else {}
-        state = control.run_state(run_dir)
+        state = run_state(run_dir)
         if state == "unknown":
             out.append(RunRow(r["name"], values, "pending", 0, meta.get("steps"), None))
             continue
-        status = control.read_status(run_dir) or {}
-        step, score = _progress(run_dir / "metrics.jsonl")
-        step = max(step, status.get("step", 0))  # status.json's step is where it started
-        total = status.get("total_steps")
+        status = read_status(run_dir)
+        step, score = _progress(run_dir / METRICS)
+        if status is not None and status.step is not None:
+            step = max(step, status.step)  # status.json's step is where it started
+        total = status.total_steps if status is not None else None
         metric, value = score or (None, None)
         out.append(RunRow(r["name"], values, state, step, total, value, metric))
     return out

@@ -10,7 +10,8 @@ from typing import Any
 
 from tui_gan.engine import events as ev
 from tui_gan.report import read
-from tui_gan.safewrite import UnsafePath, write_file
+from tui_gan.rundir import names
+from tui_gan.rundir.write import UnsafePath, write_file
 from tui_gan.sweep.progress import run_status
 
 METRICS = ("fid", "precision", "recall", "coverage", "class_entropy", "classes_covered")
@@ -24,7 +25,7 @@ def final_row(run_dir: Path, within: Path | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"state": run_status(run_dir), "steps": None, "wall_s": None}
     last_eval: ev.Evaluated | None = None
     try:
-        for event in read.events(run_dir / "metrics.jsonl", within or run_dir):
+        for event in read.events(run_dir / names.METRICS, within or run_dir):
             if isinstance(event, ev.Evaluated):
                 last_eval = event
             elif isinstance(event, ev.Finished | ev.StepMetrics):
@@ -127,7 +128,7 @@ def score_tables(table: list[dict[str, Any]], axes, score: str) -> list[str]:
     for fixed in itertools.product(*(a.values for a in rest)) if rest else [()]:
         where = {a.name: v for a, v in zip(rest, fixed, strict=True)}
         cells = [r for r in table if all(r.get(k) == v for k, v in where.items())]
-        scores = [r.get(score) for r in cells if isinstance(r.get(score), int | float)]
+        scores = [v for r in cells if isinstance(v := r.get(score), int | float)]
         best = min(scores) if scores else None
         title = f"## {score.upper()} (lower is better)"
         if where:

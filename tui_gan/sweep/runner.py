@@ -12,20 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_gan.engine.control import RunLock, run_state
 from tui_gan.errors import TuiGanError, UsageError
 from tui_gan.launch import last_log_line, start_trainer
 from tui_gan.request import TrainArgs
-from tui_gan.safewrite import make_dirs, rename, write_file
+from tui_gan.rundir.lock import RunLock
+from tui_gan.rundir.names import STATUS, SWEEP, SWEEP_LOCK
+from tui_gan.rundir.status import run_state
+from tui_gan.rundir.write import make_dirs, rename, write_file
 from tui_gan.sweep import report as sweep_report
-from tui_gan.sweep.progress import SWEEP_FILE, run_status, score_of, score_text
 from tui_gan.sweep.progress import read_meta as read_sweep
+from tui_gan.sweep.progress import run_status, score_of, score_text
 from tui_gan.sweep.spec import Run, SweepSpec
 
 SWEEP_FORMAT = 1
 POLL_S = 1.0
 STOP_WAIT_S = 300  # Ctrl-C: how long the runs get to save their checkpoints
-LOCK_FILE = ".sweep.lock"  # held by the process driving the sweep
 ONLY_FINAL_EVAL = 10**9  # log.eval_every: no periodic eval, one at the run's end
 
 
@@ -60,12 +61,12 @@ class Sweep:
     def open(self) -> None:
         """Create sweep.json, or check the folder holds this same sweep (then continue it);
         hold the sweep's lock while this process drives it (a second driver is refused)."""
-        if (self.dir / "status.json").exists():
+        if (self.dir / STATUS).exists():
             raise UsageError(f"{self.dir} is a run directory, not a sweep; choose another --name")
         self.dir.mkdir(parents=True, exist_ok=True)
         # Held for the driver's life (dropped by the kernel when it dies, even by kill -9):
         # two drivers would start the same runs.
-        self._lock = RunLock(self.dir, LOCK_FILE)
+        self._lock = RunLock(self.dir, SWEEP_LOCK)
         if not self._lock.acquire():
             raise UsageError(
                 f"{self.dir} is being driven by another `tui-gan sweep`; "
@@ -90,7 +91,7 @@ class Sweep:
     def save(self) -> None:
         if self.meta.get("sessions"):
             self.meta["sessions"][-1][1] = round(time.time(), 3)
-        _write_json(self.dir / SWEEP_FILE, self.meta)
+        _write_json(self.dir / SWEEP, self.meta)
 
     def train_request(self, run: Run, status: str, device: str | None) -> tuple[TrainArgs, str]:
         """What to train for a run whose status is resumable or new, and whether it starts

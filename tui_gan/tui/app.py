@@ -15,12 +15,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_gan.engine import control
-from tui_gan.engine.rundir import RunDir
-from tui_gan.engine.state import LIVE_STATES, STATES
 from tui_gan.errors import EXIT_INTERRUPTED, one_line
 from tui_gan.launch import last_log_line, spawn_train
 from tui_gan.request import TrainArgs
+from tui_gan.rundir.control import request, why_not_live
+from tui_gan.rundir.folder import RunDir
+from tui_gan.rundir.names import PRESET
+from tui_gan.rundir.state import LIVE_STATES, STATES
+from tui_gan.rundir.status import read_status, run_state
 from tui_gan.stopping import StopOutcome
 from tui_gan.tui.confirm import Confirm
 from tui_gan.tui.messages import (
@@ -229,7 +231,7 @@ class Dashboard(App):
         """Show `run_dir`; `preset`: the one a run just launched from here was given, so the
         header names it before the run has written its own."""
         self.run_dir = run_dir
-        if preset is not None and not (run_dir / "preset.toml").exists():
+        if preset is not None and not (run_dir / PRESET).exists():
             self.view = RunView.launched(run_dir, preset)
         else:
             self.view = RunView.open(run_dir)
@@ -283,8 +285,8 @@ class Dashboard(App):
         run_dir, state = message.run_dir, message.state
         if run_dir in self.starting:
             if state == "failed":
-                status = control.read_status(run_dir) or {}
-                self._start_failed(run_dir, status.get("error") or last_log_line(run_dir))
+                status = read_status(run_dir)
+                self._start_failed(run_dir, (status and status.error) or last_log_line(run_dir))
             elif state in STATES and state != "starting":  # it trains (or already ended)
                 self._switch_to(run_dir)
         if run_dir == self.run_dir and self.view is not None:
@@ -405,7 +407,7 @@ class Dashboard(App):
 
     def _live(self) -> bool:
         # Read now, not the view's last poll: a key acts on the run as it is.
-        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
+        if self.run_dir is None or run_state(self.run_dir) not in LIVE_STATES:
             self.say("the run is not live: nothing to steer")
             return False
         return True
@@ -416,10 +418,10 @@ class Dashboard(App):
 
         run_dir = run_dir or self.run_dir
         try:
-            if control.request(run_dir, **change):
+            if request(run_dir, **change):
                 self.watcher.wake()  # its answer shows in status.json: look soon
                 return True
-            self.say(f"error: {control.why_not_live(run_dir)}")
+            self.say(f"error: {why_not_live(run_dir)}")
         except TuiGanError as err:  # control.json cannot be written (a read-only folder)
             self.say(f"error: {err}")
         return False
@@ -554,7 +556,7 @@ class Dashboard(App):
         message = None
         if self.run_dir is not None:
             where = display_path(self.run_dir)
-            state = control.run_state(self.run_dir)
+            state = run_state(self.run_dir)
             if state in LIVE_STATES:
                 said = f"detached; the run goes on. Back to it: tui-gan attach {where}"
             else:
@@ -571,7 +573,7 @@ class Dashboard(App):
     def action_quit_run(self) -> None:
         """q leaves the viewer: a run this dashboard did not start goes on (as d); for one it
         started, one question: stop it, or leave it training."""
-        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
+        if self.run_dir is None or run_state(self.run_dir) not in LIVE_STATES:
             self.exit()
             return
         if self.run_dir not in self.procs:
@@ -588,7 +590,7 @@ class Dashboard(App):
 
     def action_stop_run(self) -> None:
         """x ends the run on screen, whoever started it, after one question."""
-        if self.run_dir is None or control.run_state(self.run_dir) not in LIVE_STATES:
+        if self.run_dir is None or run_state(self.run_dir) not in LIVE_STATES:
             self.say("the run is not live: nothing to stop")
             return
         answers = (("y", "stop it (it saves a checkpoint first) and quit"),)
@@ -600,7 +602,7 @@ class Dashboard(App):
         if self.run_dir is None:
             return
         if not self._request(stop=True):
-            self.exit(message=Text(one_line(control.why_not_live(self.run_dir))))
+            self.exit(message=Text(one_line(why_not_live(self.run_dir))))
             return
         self.say("saving a checkpoint and stopping the run…")
         run_dir = self.quitting = self.run_dir

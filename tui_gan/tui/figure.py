@@ -11,8 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_gan.engine.safeio import open_grid
 from tui_gan.errors import one_line
+from tui_gan.rundir.read import open_grid
 
 
 class FigureScreen(ModalScreen[None]):

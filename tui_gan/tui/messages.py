@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.message import Message
 
 from tui_gan.engine import events as ev
-from tui_gan.engine.state import Observed
+from tui_gan.rundir.state import Observed
 from tui_gan.stopping import StopOutcome
 
 

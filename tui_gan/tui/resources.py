@@ -115,7 +115,7 @@ class ResourceReader:
 
     def read(self, pid: int | None, device: str, uuid: str | None = None) -> str:
         """The line, or '' when there is nothing to say (a finished run). `pid` must be the
-        run's proven trainer (control.verified_pid): its environment is read."""
+        run's proven trainer (rundir.lock.verified_pid): its environment is read."""
         parts = []
         if pid is not None:
             line = None

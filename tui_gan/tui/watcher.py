@@ -15,8 +15,10 @@ from typing import Any, Protocol
 
 from textual.message import Message
 
-from tui_gan.engine import control
-from tui_gan.engine.state import LIVE_STATES, Observed
+from tui_gan.rundir.lock import verified_pid
+from tui_gan.rundir.names import METRICS
+from tui_gan.rundir.state import LIVE_STATES, Observed
+from tui_gan.rundir.status import read_status
 from tui_gan.tui.messages import ProcessExited, RecordsArrived, ResourcesRead, Said, StateChanged
 from tui_gan.view.runview import RunTail, observe
 
@@ -74,7 +76,7 @@ class RunWatcher:
         t = self.targets()
         shown, posted = t.shown, False
         if shown is not None and (self.tail is None or self.tail.path.parent != shown):
-            self.tail = RunTail(shown / "metrics.jsonl")
+            self.tail = RunTail(shown / METRICS)
             self.seen.pop(shown, None)  # a new view needs its state too
         ended = [
             (d, p.returncode)
@@ -106,11 +108,11 @@ class RunWatcher:
         line = ""
         if t.shown is not None:
             try:
-                status = control.read_status(t.shown)
+                status = read_status(t.shown)
                 # Only a PID proven to be this run's trainer: a stale or forged status.json
                 # must not put a stranger's numbers on the screen.
-                live = (status or {}).get("state") in LIVE_STATES
-                pid = control.verified_pid(t.shown, status) if live else None
+                live = status is not None and status.state in LIVE_STATES
+                pid = verified_pid(t.shown, status) if live else None
                 line = self.reader.read(pid, t.device, t.gpu)
             except Exception:  # noqa: BLE001 - a reading is a nicety: never an error
                 line = ""

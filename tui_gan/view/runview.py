@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from tui_gan.config import BCE_LIKE
 from tui_gan.engine import events as ev
-from tui_gan.engine.control import read_status, run_state
-from tui_gan.engine.safeio import MAX_STEP, open_regular, read_bytes
-from tui_gan.engine.state import LIVE_STATES, Observed, RunState
 from tui_gan.errors import one_line
 from tui_gan.families import METRIC_KEYS, RATIO_KEY, Family, family
+from tui_gan.rundir.names import PRESET
+from tui_gan.rundir.read import MAX_STEP, open_regular, read_bytes
+from tui_gan.rundir.state import LIVE_STATES, Observed, RunState
+from tui_gan.rundir.status import read_status, run_state
 from tui_gan.view.history import History
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class RunTail:
 def observe(run_dir: Path) -> tuple[Observed, int | None]:
     """The run's state and total steps as status.json tells them (it owns them)."""
     status = read_status(run_dir)
-    return run_state(run_dir, status), (status or {}).get("total_steps")
+    return run_state(run_dir, status), status.total_steps if status is not None else None
 
 
 @dataclass
@@ -141,7 +142,7 @@ class RunView:
         from tui_gan.config import load_toml_bytes
         from tui_gan.errors import PresetError
 
-        path = self.run_dir / "preset.toml"
+        path = self.run_dir / PRESET
         if data is None:
             data = read_bytes(path, follow=False)
         if data is None:

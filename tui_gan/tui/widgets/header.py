@@ -7,8 +7,8 @@ import time
 from rich.text import Text
 from textual.widget import Widget
 
-from tui_gan.engine.state import LIVE_STATES, Observed
 from tui_gan.errors import one_line
+from tui_gan.rundir.state import LIVE_STATES, Observed
 from tui_gan.tui.mode import mode_of
 from tui_gan.view.runview import RunView
 

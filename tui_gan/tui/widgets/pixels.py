@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from tui_gan.engine.safeio import open_grid
 from tui_gan.render.tiling import class_labels
+from tui_gan.rundir.read import open_grid
 from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.tui.widgets.samples import SampleModes
 
