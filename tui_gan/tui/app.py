@@ -42,7 +42,7 @@ from tui_gan.tui.widgets.classes import ClassPanel
 from tui_gan.tui.widgets.eventlog import EventLog
 from tui_gan.tui.widgets.header import RunHeader
 from tui_gan.tui.widgets.quality import QualityPanel
-from tui_gan.tui.widgets.samples import SamplePanel
+from tui_gan.tui.widgets.samples import SampleBase, SamplePanel
 from tui_gan.tui.widgets.toy import ToyPanel
 from tui_gan.view.runview import RunView, display_path, observe
 
@@ -50,11 +50,6 @@ if TYPE_CHECKING:
     from tui_gan.config import Preset
     from tui_gan.tui.picker import Pick
 
-ZOOM_SAYS = {
-    "dense": "small tiles, as many as fit: a collapse shows as repeats",
-    "half": "tiles at half size",
-    "full": "every pixel: fewer samples",
-}
 # The screen is drawn when something changed, at most this often (a few Hz, whatever the
 # training speed); nothing wakes the screen while nothing changes, but the clock.
 DRAW_S = 0.25
@@ -146,7 +141,6 @@ class Dashboard(App):
         self.quitting: Path | None = None  # q was pressed: exit when this run has ended
         self.dirty = True  # the view has changed since the screen last showed it
         self.presets_source = presets_source
-        self.wide = False  # w: the samples take the whole width
         # The run's CPU, memory and GPU, read by the watcher's thread (never by the run).
         self.reader = ResourceReader()
         self.watcher = RunWatcher(self.post_message, self._targets, self.reader)
@@ -451,23 +445,27 @@ class Dashboard(App):
         self.query_one(DiscPanel).toggle_smooth()
         self.say(f"smoothing {'on' if on else 'off'}")
 
+    # f, i, w and z are the samples panel's keys, its actions and its state; they are bound
+    # here because the panel never has focus (a binding reaches the app, the screen or the
+    # focused widget, never a widget by its id).
     def action_flip(self) -> None:
-        self.say(f"showing {self.query_one('#samples').toggle()}")
+        self.query_one("#samples", SampleBase).action_flip()
 
     def action_zoom(self) -> None:
-        """Samples at another size: dense (most on screen), half, or full resolution."""
-        if self.view is not None and self.view.is_toy:
-            self.say("a 1-D run has no sample grid to zoom")
-            return
-        samples = self.query_one("#samples")
-        if not hasattr(samples, "next_zoom"):  # real pixels: the whole grid is on screen
-            self.say("samples are drawn in real pixels: the whole grid is on screen")
-            return
-        zoom = samples.next_zoom()
-        if zoom is None:
-            self.say("this grid keeps its columns: the width sets its tiles (w: full width)")
-            return
-        self.say(f"samples zoom: {zoom} ({ZOOM_SAYS[zoom]})")
+        self.query_one("#samples", SampleBase).action_zoom()
+
+    def action_wide(self) -> None:
+        self.query_one("#samples", SampleBase).action_wide()
+
+    def action_interp(self) -> None:
+        self.query_one("#samples", SampleBase).action_interp()
+
+    def on_sample_base_said(self, message: SampleBase.Said) -> None:
+        self.say(message.text)
+
+    def on_sample_base_width_wanted(self, message: SampleBase.WidthWanted) -> None:
+        """The samples (wide, or showing latent walks) take the width of the charts."""
+        self.query_one("#left").set_class(message.full, "hidden")
 
     def action_report(self) -> None:
         """Write the figures and report.md of the run on screen (tui-gan report), in the
@@ -509,29 +507,6 @@ class Dashboard(App):
             from tui_gan.tui.figure import FigureScreen
 
             self.push_screen(FigureScreen(losses, self.graphics))
-
-    def action_wide(self) -> None:
-        """The samples (or the 1-D view) across the whole width: a noise-by-class grid's ten
-        columns need it below ~290 columns; the charts come back with w."""
-        self.wide = not self.wide
-        self._place_left()
-        self.say("samples at full width (w: back)" if self.wide else "charts back")
-
-    def _place_left(self) -> None:
-        self.query_one("#left").set_class(self.wide or self.query_one("#samples").interp, "hidden")
-
-    def action_interp(self) -> None:
-        if self.view is not None and self.view.is_toy:
-            self.say("a 1-D run has no latent walks to draw")
-            return
-        on = self.query_one("#samples").toggle_interp()
-        # The strip's steps sit side by side: it gets the whole width while shown.
-        self._place_left()
-        self.say(
-            "showing latent walks from the latest checkpoint (i: back to the samples)"
-            if on
-            else "showing the samples"
-        )
 
     def action_pick(self) -> None:
         from tui_gan.tui.picker import PresetPicker

@@ -59,16 +59,19 @@ def to_ascii_strips(img: np.ndarray, width: int, centre: bool = False) -> list[S
     ]
 
 
-def to_strips(img: np.ndarray, width: int, centre: bool = False) -> list[Strip]:
+def to_strips(
+    img: np.ndarray, width: int, centre: bool = False, exact: bool = False
+) -> list[Strip]:
     """Half-block rows as Strips, padded to the panel width (centred in it with `centre`);
-    built once per image and size."""
+    built once per image and size. Colours are rounded (`quantise`) unless `exact`: a plot's
+    few named colours are kept as they are."""
     strips = []
     indent = (
         [Segment(" " * ((width - img.shape[1]) // 2), PLAIN)]
         if centre and width > img.shape[1]
         else []
     )
-    for row in halfblock_cells(quantise(img)):
+    for row in halfblock_cells(img if exact else quantise(img)):
         segments = list(indent)
         for fg, bg in row:
             segments.append(Segment(UPPER_HALF_BLOCK, cell_style(fg, bg)))

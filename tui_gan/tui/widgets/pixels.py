@@ -6,8 +6,7 @@ from textual.app import ComposeResult
 
 from tui_gan.render.tiling import class_labels
 from tui_gan.rundir.read import open_grid
-from tui_gan.tui.widgets.base import ViewPanel
-from tui_gan.tui.widgets.samples import SampleModes
+from tui_gan.tui.widgets.samples import SampleBase
 
 
 def _image_widget(protocol: str):
@@ -16,7 +15,7 @@ def _image_widget(protocol: str):
     return (SixelImage if protocol == "sixel" else TGPImage)(id="pixels")
 
 
-class PixelSamplePanel(SampleModes, ViewPanel):
+class PixelSamplePanel(SampleBase):
     """The same panel as the half-block one, with the grid PNG drawn in real pixels."""
 
     DEFAULT_CSS = "PixelSamplePanel #pixels { width: auto; height: 1fr; }"
@@ -24,7 +23,6 @@ class PixelSamplePanel(SampleModes, ViewPanel):
     def __init__(self, protocol: str, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
         self.protocol = protocol
-        self.interp = False
 
     def compose(self) -> ComposeResult:
         yield _image_widget(self.protocol)
@@ -33,19 +31,6 @@ class PixelSamplePanel(SampleModes, ViewPanel):
         step = view.interp.step if self.interp and view.interp else None
         s = view.samples and view.samples.step
         return (view.run_dir, s, step, self.fresh, self.recon, self.interp)
-
-    def toggle(self) -> str:
-        """The next view of the `f` cycle; returns its name."""
-        name = self.next_mode()
-        if self.view is not None:
-            self.update_view(self.view)
-        return name
-
-    def toggle_interp(self) -> bool:
-        self.interp = not self.interp
-        if self.view is not None:
-            self.update_view(self.view)
-        return self.interp
 
     def update_view(self, view) -> None:
         self.fit_mode(view)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual.message import Message
+from textual.reactive import reactive
 from textual.strip import Strip
 
 from tui_gan.families import family
@@ -26,31 +28,78 @@ from tui_gan.tui.widgets.cells import PLAIN, styled, to_ascii_strips, to_strips
 from tui_gan.view.runview import RunView
 
 LABEL = Style(bold=True)  # a noise-by-class grid's class names over its columns
+ZOOM_SAYS = {
+    "dense": "small tiles, as many as fit: a collapse shows as repeats",
+    "half": "tiles at half size",
+    "full": "every pixel: fewer samples",
+}
 
 
-class SampleModes:
-    """The `f` cycle shared by both sample panels: fixed view, fresh samples, and a VAE's
-    reconstructions when the run draws them."""
+class SampleBase(ViewPanel):
+    """What both sample panels (half-blocks and real pixels) share: the view shown, kept as
+    reactive state, and the keys that change it (f, i, w, z). The app binds the keys, since
+    the panel is never focused, and calls the panel's actions; the panel tells the app what
+    to say and how wide it wants to be through its own messages."""
 
-    fresh = False
-    recon = False
-    view: RunView | None
+    mode = reactive("fixed", init=False)  # the `f` cycle: "fixed", "fresh" or "recon"
+    interp = reactive(False, init=False)  # the latest checkpoint's latent walks instead
+    wide = reactive(False, init=False)  # w: the samples take the whole width
+
+    class Said(Message):
+        """A line for the event log: what a key did, or why it did nothing."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class WidthWanted(Message):
+        """The panel wants the whole width (`full`, the charts hidden) or its half back."""
+
+        def __init__(self, full: bool) -> None:
+            super().__init__()
+            self.full = full
+
+    @property
+    def fresh(self) -> bool:
+        return self.mode == "fresh"
+
+    @property
+    def recon(self) -> bool:
+        return self.mode == "recon"
+
+    def say(self, text: str) -> None:
+        self.post_message(self.Said(text))
+
+    def _redraw(self) -> None:
+        if self.view is not None:
+            self.update_view(self.view)
+
+    def watch_mode(self) -> None:
+        self._redraw()
+
+    def watch_interp(self) -> None:
+        self._redraw()
+        # The strip's steps sit side by side: it gets the whole width while shown.
+        self.post_message(self.WidthWanted(self.wide or self.interp))
+
+    def watch_wide(self) -> None:
+        self.post_message(self.WidthWanted(self.wide or self.interp))
 
     def next_mode(self) -> str:
-        has_recon = bool(self.view and self.view.samples and self.view.samples.recon)
-        if not self.fresh and not self.recon:
-            self.fresh = True
-        elif self.fresh and has_recon:
-            self.fresh, self.recon = False, True
-        else:
-            self.fresh = self.recon = False
-        return self.mode_name(self.view)
+        """The mode after the one shown: fixed -> fresh (-> recon, when the run draws
+        reconstructions) -> fixed."""
+        v = self.view
+        has_recon = bool(v and v.samples and v.samples.recon)
+        if self.mode == "fixed":
+            return "fresh"
+        return "recon" if self.mode == "fresh" and has_recon else "fixed"
 
     def fit_mode(self, view: RunView) -> None:
         """Back to the fixed view when the run on screen draws no reconstructions (another
         run was picked while `f` showed a VAE's)."""
         if self.recon and not (view.samples and view.samples.recon):
-            self.recon = False
+            # Quietly: this runs inside update_view, which the watcher would call again.
+            self.set_reactive(SampleBase.mode, "fixed")
 
     def mode_name(self, view: RunView | None) -> str:
         if self.recon:
@@ -60,14 +109,52 @@ class SampleModes:
             return fam.fresh_view
         return "noise x class" if view and view.conditional else fam.fixed_view
 
+    def _one_d(self) -> bool:
+        return self.view is not None and self.view.is_toy
 
-class SamplePanel(SampleModes, ViewPanel):
+    def action_flip(self) -> None:
+        """f: the next view of the cycle."""
+        self.mode = self.next_mode()
+        self.say(f"showing {self.mode_name(self.view)}")
+
+    def action_interp(self) -> None:
+        """i: the latest checkpoint's latent walks, or the samples again."""
+        if self._one_d():
+            self.say("a 1-D run has no latent walks to draw")
+            return
+        self.interp = not self.interp
+        self.say(
+            "showing latent walks from the latest checkpoint (i: back to the samples)"
+            if self.interp
+            else "showing the samples"
+        )
+
+    def action_wide(self) -> None:
+        """w: the samples (or the 1-D view) across the whole width: a noise-by-class grid's
+        ten columns need it below ~290 columns; the charts come back with w."""
+        self.wide = not self.wide
+        self.say("samples at full width (w: back)" if self.wide else "charts back")
+
+    def action_zoom(self) -> None:
+        """z: samples at another size: dense (most on screen), half, or full resolution."""
+        if self._one_d():
+            self.say("a 1-D run has no sample grid to zoom")
+            return
+        self.say(self.zoom_next())
+
+    def zoom_next(self) -> str:
+        """Zoom one level further where the panel can; what to say of it."""
+        return "samples are drawn in real pixels: the whole grid is on screen"
+
+
+class SamplePanel(SampleBase):
     """Drawn line by line from cached Strips: a redraw costs nothing until the image changes."""
+
+    # None: chosen by the panel's size (tiling.default_zoom); else one of tiling.ZOOMS.
+    zoom: reactive[str | None] = reactive(None, init=False, always_update=True)
 
     def __init__(self, **kwargs):
         super().__init__("samples: fixed noise", **kwargs)
-        self.interp = False  # the latest checkpoint's latent walks instead of the samples
-        self.zoom: str | None = None  # None: chosen by the panel's size (tiling.default_zoom)
         self.shown_zoom = "dense"  # the level drawn last, for the title and `z`
         self.shown = (0, 0)  # (tiles on screen, tiles in the grid)
         self._key: tuple | None = None
@@ -118,29 +205,18 @@ class SamplePanel(SampleModes, ViewPanel):
         v = self.view
         return bool(self.interp or self.recon or (v is not None and v.conditional))
 
-    def next_zoom(self) -> str | None:
-        """The next zoom level after the one on screen (dense -> half -> full -> dense); None
-        for a grid whose columns fix its tile size."""
+    def watch_zoom(self, zoom: str | None) -> None:
+        if zoom is not None:
+            self.shown_zoom = zoom
+            self._title_zoom()
+
+    def zoom_next(self) -> str:
+        """The next zoom level after the one on screen (dense -> half -> full -> dense),
+        unless the grid's columns fix its tile size."""
         if self.fixed_columns():
-            return None
+            return "this grid keeps its columns: the width sets its tiles (w: full width)"
         self.zoom = ZOOMS[(ZOOMS.index(self.shown_zoom) + 1) % len(ZOOMS)]
-        self.shown_zoom = self.zoom
-        self._title_zoom()
-        self.refresh()
-        return self.zoom
-
-    def toggle(self) -> str:
-        """The next view of the `f` cycle; returns its name."""
-        name = self.next_mode()
-        if self.view is not None:
-            self.update_view(self.view)
-        return name
-
-    def toggle_interp(self) -> bool:
-        self.interp = not self.interp
-        if self.view is not None:
-            self.update_view(self.view)
-        return self.interp
+        return f"samples zoom: {self.zoom} ({ZOOM_SAYS[self.zoom]})"
 
     def _message(self, text: str) -> list[Strip]:
         self._key = None  # the picture is drawn afresh when it comes back

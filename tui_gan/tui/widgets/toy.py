@@ -75,7 +75,7 @@ class ToyPanel(ViewPanel):
             picture = char_strips(img)
         else:
             legend = self._colour_legend(w, probabilities)
-            picture = to_strips(img, plot_w)
+            picture = to_strips(img, plot_w, exact=True)
         # D's scale on the right, at the rows of its top, middle and bottom.
         labels = {
             int(plot1d.row_of(d, d_lo, d_hi, px_h)) * plot_h // px_h: d
