@@ -25,7 +25,7 @@ PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 COMPILE_MODES: tuple[CompileMode, ...] = get_args(CompileMode)
 AUGMENTATIONS: tuple[Augmentation, ...] = get_args(Augmentation)
 RECONS: tuple[Recon, ...] = get_args(Recon)
-FAMILIES: tuple[str, ...] = families.NAMES  # declared once, in tui_gan/families.py
+FAMILIES: tuple[str, ...] = families.NAMES  # declared once, in tui_gan/families
 
 # The loss kinds whose D outputs a logit of P(real): sigmoid(D) reads as a probability.
 BCE_LIKE: tuple[LossKind, ...] = ("bce", "bce-saturating")

@@ -176,7 +176,7 @@ class Notice(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class StepMetrics(Event):
-    """Means over the last `log.log_every` steps of one family's values (families.py).
+    """Means over the last `log.log_every` steps of one family's values (tui_gan/families).
     A GAN's losses and D outputs (as its loss reports them), an EBM's CD and regularisation
     losses and energies, a VAE's reconstruction and KL terms and latent use."""
 

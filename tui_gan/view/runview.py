@@ -99,7 +99,7 @@ class RunView:
     epoch: float = 0.0
     time: float = 0.0
     img_per_s: float = 0.0
-    # Every logged value of the family's records (families.py), plus G/D's loss ratio.
+    # Every logged value of the family's records (tui_gan/families), plus G/D's loss ratio.
     series: dict[str, History] = field(default_factory=dict)
     ratio: float | None = None  # the latest step record's g_d_ratio
     fid: History = field(default_factory=History)  # FID (1-D: W1) over the run's evals
@@ -192,7 +192,7 @@ class RunView:
 
     @property
     def kind(self) -> Family:
-        """The run's family as families.py declares it (its panels and records)."""
+        """The run's family as its descriptor declares it (its panels and records)."""
         return family(self.family)
 
     def d_dominates(self) -> float | None:

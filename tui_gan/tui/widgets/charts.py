@@ -24,7 +24,7 @@ from tui_gan.tui.widgets.base import ViewPanel
 from tui_gan.view.history import History
 
 SMOOTH_COLUMNS = 8  # the moving average spans an eighth of the chart: the trend, not noise
-# Labels come from families.py; ASCII mode spells out what is not ASCII.
+# Labels come from the family descriptors; ASCII mode spells out what is not ASCII.
 ASCII_NAMES = {"σ": "sd"}
 
 
