@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import REPO, run_cli
 from tui_gan.engine.checkpoint import load_run_checkpoint
 from tui_gan.rundir.control import request
-from tui_gan.rundir.status import read_status
+from tui_gan.rundir.status import Status, read_status
 
 # toy1d-sine: a G and D without BatchNorm, so 2 x 32 is exactly 1 x 64 up to float sums.
 TOY = ("--preset", "toy1d-sine", "--device", "cpu", "--set", "train.batch_size=64",
@@ -65,7 +65,7 @@ def start(tmp_path: Path, name: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def wait_running(run: Path, proc: subprocess.Popen, seconds: float = 60) -> dict:
+def wait_running(run: Path, proc: subprocess.Popen, seconds: float = 60) -> Status:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         status = read_status(run)
@@ -112,7 +112,7 @@ def test_a_rank_that_dies_ends_the_run_in_one_line_and_last_pt_survives(tmp_path
     run = tmp_path / "d"
     proc = start(tmp_path, "d")
     try:
-        rank0 = wait_running(run, proc)["pid"]
+        rank0 = wait_running(run, proc).pid
         time.sleep(1.0)  # past a checkpoint or two of 20 steps
         workers = [
             int(p.name)
