@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from tui_gan.render.tiling import class_labels
 from tui_gan.tui.mode import Mode, mode_of
 from tui_gan.tui.widgets.base import ViewPanel
-
-FASHION = (
-    "T-shirt",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Boot",
-)
 
 
 def collapsed(counts: list[int], entropy: float) -> bool:
@@ -93,7 +81,7 @@ class ClassPanel(ViewPanel):
                 "no class counts yet" if v and v.dataset != "faces" else "no classes", style="dim"
             )
             return out
-        names = FASHION if v and v.dataset == "fashion-mnist" else [str(i) for i in range(10)]
+        names = class_labels(v.dataset if v else "", 10)  # the grid's labels: defined once
         if s.cond_accuracy is not None:
             return self._accuracy(s.cond_accuracy, names)
         counts = s.class_counts
