@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tui_gan.errors import UsageError
+from tui_gan.launch import train_command
 from tui_gan.request import TrainArgs
 from tui_gan.rundir.claim import CLAIM_ENV, claim, unclaim
 from tui_gan.rundir.names import LAST, TORCHRUN_LOG
@@ -52,10 +53,9 @@ def run_torchrun(args: TrainArgs, n: int) -> int:
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     if not args.resume:  # claimed here (made, or empty) and handed to rank 0 through torchrun
         env[CLAIM_ENV] = claim(run_dir)
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone",
-        f"--nproc-per-node={n}", "-m", "tui_gan", "train", *args.to_argv(),
-    ]  # fmt: skip
+    # The one command line of a training process, under torchrun's own arguments.
+    via = ("-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}")
+    cmd = train_command(args, via=via)
     # Rank 0's progress goes to this terminal; torchrun's notes and tracebacks to a file
     # (appended through the safe writer: a planted link there is refused).
     try:
