@@ -56,6 +56,15 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
         os.environ["TUI_GAN_CACHE"] = old
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_render_choice(monkeypatch: pytest.MonkeyPatch):
+    # A command run in-process (CliRunner) with --render sets TUI_GAN_RENDER (and the
+    # dashboard TEXTUAL_COLOR_SYSTEM) in os.environ for its subcommands, as a real process
+    # would for its own life; here that would leak into every later test's child processes.
+    for name in ("TUI_GAN_RENDER", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory):
     # Every `tui-gan train` records its run in $XDG_STATE_HOME/tui-gan (tui_gan/runindex.py):
