@@ -7,6 +7,7 @@ control.json sent to a live run. None may signal anything but the run's own trai
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -27,6 +28,8 @@ from tui_gan.rundir.control import SAVE_WRAP, WAKE, RemoteControl, request, why_
 from tui_gan.rundir.lock import RunLock, lock_held, verified_pid
 from tui_gan.rundir.names import CONTROL, LOCK, STATUS
 from tui_gan.rundir.status import Status, read_status, run_state, save_status, write_status
+
+_REAL_KILL = os.kill  # taken before any test replaces it
 
 needs_wake = pytest.mark.skipif(WAKE is None, reason="no SIGUSR1 on this platform")
 
@@ -67,8 +70,12 @@ def fake_run(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen]]:
     run.mkdir()
     proc = start_fake_trainer(run)
     yield run, proc
-    proc.kill()
-    proc.wait()
+    # The real kill, not proc.kill(): a test's no_kill fixture may still stand in for
+    # os.kill here (teardown order), and then the wait below would never end.
+    if proc.poll() is None:  # not already stopped by the test
+        with contextlib.suppress(ProcessLookupError):
+            _REAL_KILL(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
 
 
 def flags(run: Path) -> dict:
